@@ -1,0 +1,130 @@
+"""Activation functions g(Z) and their backward passes dZ = dA ⊙ g'(Z) (SPEC §4).
+
+Every function works on arrays of any shape; in the seeds' column layout ``Z`` is
+``(n[l], m)``: one column per sample. Each forward is a pure function ``A = g(Z)``;
+each backward takes the upstream gradient ``dA`` and the layer's cached ``Z`` and ``A``
+and returns ``dZ`` with the shape of ``Z``. A backward uses whichever of ``Z`` or ``A``
+is cheaper, so nothing the forward pass computed is computed again.
+
+All forms are numerically stable for |z| up to 1e4 and above (no overflow warnings) and
+keep the dtype of their input (float32 stays float32).
+
+>>> import numpy as np
+>>> Z = np.array([[-1.0, 0.0, 2.0]])
+>>> relu(Z)
+array([[0., 0., 2.]])
+>>> relu_backward(np.ones_like(Z), Z, relu(Z))
+array([[0., 0., 1.]])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import numpy as np
+
+from deepmat._checks import unknown_name
+
+LEAKY_RELU_SLOPE = 0.01
+
+
+def sigmoid(Z: np.ndarray) -> np.ndarray:
+    """σ(z) = 1 / (1 + e^(−z)), elementwise; shape of ``Z``.
+
+    Computed as ``e^(min(z,0)) / (1 + e^(−|z|))``: the exponent is never positive, so
+    nothing overflows for large |z| (the textbook form overflows e^(−z) for z ≪ 0).
+    """
+    E = np.exp(-np.abs(Z))
+    return np.where(Z >= 0, 1.0, E) / (1.0 + E)
+
+
+def sigmoid_backward(dA: np.ndarray, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
+    """dZ = dA ⊙ σ'(Z) with σ'(z) = σ(z)·(1 − σ(z)), using the cached ``A = σ(Z)``."""
+    return dA * A * (1 - A)
+
+
+def relu(Z: np.ndarray) -> np.ndarray:
+    """ReLU(z) = max(0, z), elementwise; shape of ``Z``."""
+    return np.maximum(Z, 0)
+
+
+def relu_backward(dA: np.ndarray, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
+    """dZ = dA ⊙ 1[Z > 0] — derivative 1 for z > 0 and 0 for z ≤ 0, the seeds' choice at 0."""
+    return np.where(Z > 0, dA, 0).astype(dA.dtype, copy=False)
+
+
+def leaky_relu(Z: np.ndarray) -> np.ndarray:
+    """LeakyReLU(z) = z for z > 0, 0.01·z otherwise (PyTorch's default slope)."""
+    return np.where(Z > 0, Z, Z * LEAKY_RELU_SLOPE)
+
+
+def leaky_relu_backward(dA: np.ndarray, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
+    """dZ = dA ⊙ (1 for z > 0, 0.01 for z ≤ 0)."""
+    return np.where(Z > 0, dA, dA * LEAKY_RELU_SLOPE)
+
+
+def tanh(Z: np.ndarray) -> np.ndarray:
+    """tanh(z), elementwise (NumPy's ``tanh`` saturates to ±1 without overflow)."""
+    return np.tanh(Z)
+
+
+def tanh_backward(dA: np.ndarray, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
+    """dZ = dA ⊙ (1 − A²), using the cached ``A = tanh(Z)``."""
+    return dA * (1 - A * A)
+
+
+def softmax(Z: np.ndarray) -> np.ndarray:
+    """Softmax over each column: a_i = e^(z_i) / Σ_k e^(z_k); ``Z`` is ``(n_classes, m)``.
+
+    The column maximum is subtracted first (it cancels in the ratio), so every exponent
+    is ≤ 0 and nothing overflows; each column of the result sums to 1.
+    """
+    E = np.exp(Z - Z.max(axis=0, keepdims=True))
+    return E / E.sum(axis=0, keepdims=True)
+
+
+def softmax_backward(dA: np.ndarray, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
+    """dZ = Jᵀ·dA per column, with the softmax Jacobian J_ij = a_i(δ_ij − a_j) (seed 004).
+
+    Written without forming J: dZ = A ⊙ (dA − Σ_k a_k·dA_k), column by column.
+    """
+    return A * (dA - (A * dA).sum(axis=0, keepdims=True))
+
+
+def identity(Z: np.ndarray) -> np.ndarray:
+    """g(z) = z (the output of a regression network)."""
+    return Z
+
+
+def identity_backward(dA: np.ndarray, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
+    """dZ = dA."""
+    return dA
+
+
+class Activation(NamedTuple):
+    """An activation's forward ``A = g(Z)`` and backward ``dZ = backward(dA, Z, A)``."""
+
+    name: str
+    forward: Callable[[np.ndarray], np.ndarray]
+    backward: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    a.name: a
+    for a in (
+        Activation("sigmoid", sigmoid, sigmoid_backward),
+        Activation("relu", relu, relu_backward),
+        Activation("leaky_relu", leaky_relu, leaky_relu_backward),
+        Activation("tanh", tanh, tanh_backward),
+        Activation("softmax", softmax, softmax_backward),
+        Activation("identity", identity, identity_backward),
+    )
+}
+
+
+def get_activation(name: str) -> Activation:
+    """Look an activation up by name; an unknown name raises ``ValueError`` listing the valid ones."""
+    if not isinstance(name, str) or name not in ACTIVATIONS:
+        raise unknown_name("activation", name, ACTIVATIONS)
+    return ACTIVATIONS[name]
