@@ -40,9 +40,7 @@ def as_float_matrix(X: Any, name: str, dtype: np.dtype, n_columns: int | None = 
     """
     array = np.asarray(X)
     if array.dtype.kind not in "biuf":
-        raise TypeError(
-            f"{name} must hold real numbers (float, int or bool); received dtype {array.dtype}"
-        )
+        raise TypeError(f"{name} must hold real numbers (float, int or bool); received dtype {array.dtype}")
     if array.ndim != 2:
         raise ValueError(
             f"{name} must be 2-D (n_samples, n_features); received {array.ndim}-D array "

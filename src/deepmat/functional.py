@@ -57,10 +57,10 @@ from deepmat.losses import (
 __all__ = [
     "ACTIVATIONS",
     "LOSSES",
-    "LayerCache",
-    "LinearCache",
     "L_model_backward",
     "L_model_forward",
+    "LayerCache",
+    "LinearCache",
     "binary_cross_entropy",
     "binary_cross_entropy_gradient",
     "compute_cost",
@@ -144,7 +144,9 @@ def linear_forward(
             f"(expected n{_sub(layer)} = {W.shape[1]})"
         )
     if b.shape != (W.shape[0], 1):
-        raise ValueError(f"{l}b{_sup(layer)} is {b.shape}; expected ({W.shape[0]}, 1) to match W{_sup(layer)}")
+        raise ValueError(
+            f"{l}b{_sup(layer)} is {b.shape}; expected ({W.shape[0]}, 1) to match W{_sup(layer)}"
+        )
     if not (A_prev.dtype == W.dtype == b.dtype):
         raise TypeError(
             f"{l}A{_sub(layer)}, W{_sup(layer)} and b{_sup(layer)} must share one dtype; received "
@@ -167,9 +169,7 @@ def linear_backward(
       the input layer, where nobody needs dX.
     """
     if dZ.shape != (cache.W.shape[0], cache.A_prev.shape[1]):
-        raise ValueError(
-            f"dZ is {dZ.shape} but Z = W·A_prev is {(cache.W.shape[0], cache.A_prev.shape[1])}"
-        )
+        raise ValueError(f"dZ is {dZ.shape} but Z = W·A_prev is {(cache.W.shape[0], cache.A_prev.shape[1])}")
     m = cache.A_prev.shape[1]
     dW = (dZ @ cache.A_prev.T) / m
     db = dZ.sum(axis=1, keepdims=True) / m

@@ -89,7 +89,11 @@ LOSSES: dict[str, Loss] = {
 }
 
 #: The loss that ``loss=None`` picks for each output activation.
-DEFAULT_LOSS: dict[str, str] = {"sigmoid": "binary_cross_entropy", "softmax": "cross_entropy", "identity": "mse"}
+DEFAULT_LOSS: dict[str, str] = {
+    "sigmoid": "binary_cross_entropy",
+    "softmax": "cross_entropy",
+    "identity": "mse",
+}
 
 
 def get_loss(name: str) -> Loss:

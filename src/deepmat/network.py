@@ -104,7 +104,9 @@ class Network:
         self.init = init
         self.seed = seed
         self.dtype = check_dtype_name(dtype)
-        self.params: dict[str, np.ndarray] = initialize_parameters(self.layer_dims, init, seed, self.dtype.name)
+        self.params: dict[str, np.ndarray] = initialize_parameters(
+            self.layer_dims, init, seed, self.dtype.name
+        )
 
     # -- description -------------------------------------------------------------------
 
@@ -154,7 +156,9 @@ class Network:
         check_finite(y, "y")
         if y.ndim == 2:
             if y.shape[1] != n_out:
-                raise ValueError(f"y is {y.shape} but the output layer has n[L] = {n_out} units; expected ({m}, {n_out})")
+                raise ValueError(
+                    f"y is {y.shape} but the output layer has n[L] = {n_out} units; expected ({m}, {n_out})"
+                )
             Y = y.T.astype(self.dtype, copy=False)
         elif self.output_activation == "softmax":
             Y = self._one_hot(y)
@@ -232,7 +236,9 @@ class Network:
         """
         check_positive(learning_rate, "learning_rate")
         check_positive(iterations, "iterations", integer=True)
-        if print_every is not None and (isinstance(print_every, bool) or not isinstance(print_every, int) or print_every < 0):
+        if print_every is not None and (
+            isinstance(print_every, bool) or not isinstance(print_every, int) or print_every < 0
+        ):
             raise ValueError(f"print_every must be a non-negative integer or None; received {print_every!r}")
         A0 = self._columns(X)
         Y = self._targets(y, A0.shape[1])
@@ -291,7 +297,9 @@ class Network:
         residual = ((Y - prediction.reshape(Y.shape)) ** 2).sum(axis=0)
         total = ((Y - Y.mean(axis=0)) ** 2).sum(axis=0)
         with np.errstate(divide="ignore", invalid="ignore"):
-            r2 = np.where(total > 0, 1 - residual / np.where(total > 0, total, 1), np.where(residual > 0, 0.0, 1.0))
+            r2 = np.where(
+                total > 0, 1 - residual / np.where(total > 0, total, 1), np.where(residual > 0, 0.0, 1.0)
+            )
         return float(r2.mean())
 
 
@@ -299,9 +307,13 @@ def _check_layer_dims(layer_dims: Any) -> list[int]:
     try:
         dims = list(layer_dims)
     except TypeError:
-        raise TypeError(f"layer_dims must be a list of integers [n[0], …, n[L]]; received {layer_dims!r}") from None
+        raise TypeError(
+            f"layer_dims must be a list of integers [n[0], …, n[L]]; received {layer_dims!r}"
+        ) from None
     if len(dims) < 2:
-        raise ValueError(f"layer_dims needs at least an input and an output size [n[0], n[1]]; received {dims}")
+        raise ValueError(
+            f"layer_dims needs at least an input and an output size [n[0], n[1]]; received {dims}"
+        )
     for l, n in enumerate(dims):
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
             raise TypeError(f"layer_dims[{l}] (n[{l}]) must be an integer; received {n!r}")
