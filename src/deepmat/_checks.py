@@ -53,9 +53,22 @@ def as_float_matrix(X: Any, name: str, dtype: np.dtype, n_columns: int | None = 
             f"{name} has {array.shape[1]} features per sample but the network expects "
             f"n[0] = {n_columns}: received shape {array.shape}"
         )
-    array = array.astype(dtype, copy=False)
+    return cast_finite(array, name, dtype)
+
+
+def cast_finite(array: np.ndarray, name: str, dtype: np.dtype) -> np.ndarray:
+    """``array`` cast to ``dtype`` (no copy when it already is), after checking that it is
+    finite before the cast and still finite after it (1e300 does not fit in float32)."""
     check_finite(array, name)
-    return array
+    with np.errstate(over="ignore"):
+        converted = array.astype(dtype, copy=False)
+    if converted is not array and not np.isfinite(converted).all():
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(converted))[0])
+        raise ValueError(
+            f"{name} does not fit in {np.dtype(dtype).name}: received {array[bad]} at index {bad}, "
+            f"expected magnitudes up to {np.finfo(dtype).max:g}"
+        )
+    return converted
 
 
 def check_finite(array: np.ndarray, name: str) -> None:

@@ -273,7 +273,8 @@ def update_parameters(
 ) -> dict[str, np.ndarray]:
     """One gradient-descent step (SPEC §3, equation 4): W[l] ← W[l] − α·dW[l], b[l] ← b[l] − α·db[l].
 
-    Returns a new dict; ``params`` is left untouched.
+    Returns a new dict; ``params`` is left untouched. Each parameter keeps its dtype (a NumPy
+    ``float64`` learning rate must not turn a float32 network into a float64 one).
     """
     L = n_layers(params)
     updated = {}
@@ -281,5 +282,6 @@ def update_parameters(
         for name in (f"W{l}", f"b{l}"):
             if grads[f"d{name}"].shape != params[name].shape:
                 raise ValueError(f"d{name} is {grads[f'd{name}'].shape} but {name} is {params[name].shape}")
-            updated[name] = params[name] - learning_rate * grads[f"d{name}"]
+            step = params[name] - learning_rate * grads[f"d{name}"]
+            updated[name] = step.astype(params[name].dtype, copy=False)
     return updated

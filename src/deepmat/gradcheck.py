@@ -7,9 +7,12 @@ For every parameter θ (each entry of every W[l] and b[l]) the numerical derivat
 and the parameter's error is the largest absolute difference between it and the
 back-propagated dW[l] / db[l], relative to the largest gradient magnitude of that parameter:
 
-    error(W[l]) = max_i |analytic_i − numeric_i| / max(max_i |analytic_i|, max_i |numeric_i|)
+    error(W[l]) = max_i |analytic_i − numeric_i| / max(max_i |analytic_i|, max_i |numeric_i|, s)
 
 (a per-entry relative error would be dominated by round-off on entries that are near zero).
+The floor s (``min_scale``, 0.01 by default) keeps a parameter whose gradient is exactly zero
+— a bias followed by batch normalisation — from dividing round-off by zero: below it the
+check is absolute, |difference| < tolerance·s.
 """
 
 from __future__ import annotations
@@ -20,9 +23,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from deepmat._checks import check_positive
+from deepmat.layers import Dropout
 
 if TYPE_CHECKING:
     from deepmat.network import Network
+
+
+def _layer_of(name: str) -> str:
+    """The layer number l of a parameter name such as ``W2`` or ``gamma2``."""
+    return name.lstrip("abcdefghijklmnopqrstuvwxyz_ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
 class GradcheckError(AssertionError):
@@ -52,7 +61,7 @@ class GradcheckResult:
             index, analytic, numeric = self.worst[name]
             flag = "ok" if error < self.tolerance else "FAIL"
             lines.append(
-                f"layer {name[1:]}: {name:<4} max relative error {error:.3e} at {name}{list(index)}: "
+                f"layer {_layer_of(name)}: {name:<4} max relative error {error:.3e} at {name}{list(index)}: "
                 f"backprop d{name} = {analytic:.12g}, numerical = {numeric:.12g}  {flag}"
             )
         return "\n".join(lines)
@@ -67,6 +76,8 @@ def gradcheck(
     max_entries: int | None = None,
     seed: int = 0,
     raise_on_failure: bool = True,
+    training: bool = False,
+    min_scale: float = 1e-2,
 ) -> GradcheckResult:
     """Compare ``net.gradients(X, y)`` with central differences of ``net.cost(X, y)``.
 
@@ -75,12 +86,18 @@ def gradcheck(
     perturbed (a large first layer has many). Raises :class:`GradcheckError` naming the
     layer, the parameter, the index and both values when an error reaches ``tolerance``
     (unless ``raise_on_failure`` is false); returns the :class:`GradcheckResult`.
+
+    ``training=True`` checks the training-mode network: batch norm on batch statistics and
+    dropout with a fixed mask (drawn once, then frozen, so J is one function throughout).
     """
     check_positive(eps, "eps")
     check_positive(tolerance, "tolerance")
     net64 = net.copy(dtype="float64")
     X = np.asarray(X, dtype=np.float64) if np.asarray(X).dtype.kind in "biuf" else X
-    analytic = net64.gradients(X, y)
+    for layer in net64.layers:
+        if isinstance(layer, Dropout):
+            layer.frozen = True
+    analytic = net64.gradients(X, y, training=training)
     rng = np.random.default_rng(seed)
     result = GradcheckResult(tolerance=tolerance)
     for name, theta in net64.params.items():
@@ -93,14 +110,14 @@ def gradcheck(
         for k, i in enumerate(indices):
             original = flat[i]
             flat[i] = original + eps
-            J_plus = net64.cost(X, y)
+            J_plus = net64.cost(X, y, training=training)
             flat[i] = original - eps
-            J_minus = net64.cost(X, y)
+            J_minus = net64.cost(X, y, training=training)
             flat[i] = original
             numeric[k] = (J_plus - J_minus) / (2 * eps)
         picked = grad.reshape(-1)[indices]
         diff = np.abs(picked - numeric)
-        scale = max(np.abs(picked).max(), np.abs(numeric).max(), np.finfo(np.float64).tiny)
+        scale = max(np.abs(picked).max(), np.abs(numeric).max(), min_scale)
         worst = int(diff.argmax())
         result.errors[name] = float(diff[worst] / scale)
         result.worst[name] = (
@@ -113,7 +130,7 @@ def gradcheck(
         name = max(failing, key=result.errors.__getitem__)
         index, a, n = result.worst[name]
         raise GradcheckError(
-            f"gradient check failed in layer {name[1:]}, parameter {name}, index {list(index)}: "
+            f"gradient check failed in layer {_layer_of(name)}, parameter {name}, index {list(index)}: "
             f"back-propagation gives d{name} = {a!r}, central differences give {n!r} "
             f"(relative error {result.errors[name]:.3e} ≥ {tolerance:g})\n{result.report()}"
         )

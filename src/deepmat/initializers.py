@@ -65,20 +65,37 @@ def initialize_parameters(
     >>> p["W1"].shape, p["b1"].shape, p["W2"].shape
     ((4, 3), (4, 1), (1, 4))
     """
-    if not isinstance(init, str) or init not in INITIALIZERS:
-        raise unknown_name("initialiser", init, INITIALIZERS)
-    if init == "zeros" and len(layer_dims) > 2:
+    check_init(init)
+    warn_if_symmetric(init, has_hidden_layer=len(layer_dims) > 2)
+    rng = np.random.RandomState(seed)
+    params = {}
+    for l in range(1, len(layer_dims)):
+        params[f"W{l}"] = draw_weights(init, rng, layer_dims[l], layer_dims[l - 1], dtype)
+        params[f"b{l}"] = np.zeros((layer_dims[l], 1), dtype=dtype)
+    return params
+
+
+def warn_if_symmetric(init: str, has_hidden_layer: bool) -> None:
+    """Warn that all-zero weights never break the symmetry between hidden units (SPEC §6)."""
+    if init == "zeros" and has_hidden_layer:
         warnings.warn(
             "init='zeros' gives every hidden unit of a layer the same weights, the same output "
             "and the same gradient, so they stay identical for ever (SPEC §6); use 'scaled', "
             "'he' or 'xavier'",
             UserWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
-    rng = np.random.RandomState(seed)
-    draw = INITIALIZERS[init]
-    params = {}
-    for l in range(1, len(layer_dims)):
-        params[f"W{l}"] = draw(rng, layer_dims[l], layer_dims[l - 1]).astype(dtype, copy=False)
-        params[f"b{l}"] = np.zeros((layer_dims[l], 1), dtype=dtype)
-    return params
+
+
+def check_init(init: str) -> str:
+    """Return ``init`` if it names an initialiser; else ``ValueError`` listing the valid ones."""
+    if not isinstance(init, str) or init not in INITIALIZERS:
+        raise unknown_name("initialiser", init, INITIALIZERS)
+    return init
+
+
+def draw_weights(
+    init: str, rng: np.random.RandomState, n: int, n_prev: int, dtype: str = "float64"
+) -> np.ndarray:
+    """One layer's W ``(n, n_prev)`` drawn from ``rng`` (in float64, then cast to ``dtype``)."""
+    return INITIALIZERS[check_init(init)](rng, n, n_prev).astype(dtype, copy=False)

@@ -12,7 +12,7 @@ where the chained form would divide by a saturated A.
 >>> import numpy as np
 >>> AL, Y = np.array([[0.8, 0.4]]), np.array([[1.0, 0.0]])
 >>> round(binary_cross_entropy(AL, Y), 6)
-0.367003
+0.366985
 """
 
 from __future__ import annotations
