@@ -78,8 +78,9 @@ class Optimizer:
         return {"name": _name_of(self), "config": self.get_config(), "t": self.t}, arrays
 
     def load_state_dict(self, scalars: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
-        """Restore what :meth:`state_dict` returned."""
-        self.learning_rate = float(scalars["config"]["learning_rate"])
+        """Restore what :meth:`state_dict` returned: hyperparameters, step count and state."""
+        for key, value in scalars["config"].items():  # every hyperparameter, not just the rate
+            setattr(self, key, value)
         self.t = int(scalars["t"])
         self.state = {slot: {} for slot in self.slots}
         for key, array in arrays.items():
