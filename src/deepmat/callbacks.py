@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 class Callback:
     """Base class: every hook does nothing."""
 
+    #: whether a checkpoint records this callback (progress displays are not part of the run)
+    in_checkpoint: bool = True
+
     def on_train_begin(self, net: Network, optimizer: Optimizer) -> None:
         self.net = net
         self.optimizer = optimizer
@@ -162,6 +165,8 @@ class ProgressBar(Callback):
     """Progress per epoch: a tqdm bar over the batches when output is a terminal, one plain
     line per epoch otherwise (``verbose=2`` forces plain lines)."""
 
+    in_checkpoint = False
+
     def __init__(self, epochs: int, n_batches: int, verbose: int = 1, stream: Any = None) -> None:
         self.epochs = epochs
         self.n_batches = n_batches
@@ -194,6 +199,8 @@ class ProgressBar(Callback):
 
 class CostPrinter(Callback):
     """The seeds' progress: ``Cost after iteration i: J`` every ``every`` iterations."""
+
+    in_checkpoint = False
 
     def __init__(self, every: int, stream: Any = None) -> None:
         self.every = every

@@ -107,6 +107,9 @@ def _atomic_write(path: str | os.PathLike, data: bytes) -> None:
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)  # mkstemp's 0600 would hide the model from other users
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
@@ -210,7 +213,10 @@ def _load(
             raise ValueError(f"{path!r}: the config describes {key!r} {shape} but the file has no such array")
         if arrays[key].shape != shape:
             raise ValueError(f"{path!r}: {key!r} is {arrays[key].shape} but the config implies {shape}")
-    net = Network.from_config(config)
+    try:
+        net = Network.from_config(config)
+    except TypeError as error:  # e.g. a seed NumPy cannot use: the file is malformed, not the call
+        raise ValueError(f"{path!r}: the model config is not a deepmat network config ({error})") from None
     state = {}
     for name, key, _ in torch_names(config):
         array = arrays[key]

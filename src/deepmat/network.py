@@ -545,10 +545,7 @@ class Network:
             checkpoint=checkpoint,
             checkpoint_every=checkpoint_every,
         )
-        # a diverging run overflows on its way to a non-finite cost, which the trainer detects
-        # (and then raises TrainingDiverged): NumPy's overflow warnings would pre-empt that
-        with np.errstate(over="ignore", invalid="ignore"):
-            return trainer.run(X, Y, epochs, batch_size, shuffle, validation, resume_from)
+        return trainer.run(X, Y, epochs, batch_size, shuffle, validation, resume_from)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, ``(n_samples, n_classes)``: a softmax output's A[L]ᵀ; for one

@@ -42,6 +42,8 @@ class Trainer:
         self.net = net
         self.optimizer = optimizer
         self.callbacks = callbacks
+        #: the callbacks a checkpoint records and a resumed run must repeat (not progress displays)
+        self.recorded_callbacks = [c for c in callbacks if c.in_checkpoint]
         self.unit = unit
         self.checkpoint = checkpoint
         self.checkpoint_every = checkpoint_every
@@ -59,7 +61,7 @@ class Trainer:
         optimizer_scalars, optimizer_arrays = self.optimizer.state_dict()
         arrays = {f"optimizer.{k}": v for k, v in optimizer_arrays.items()}
         callback_states = []
-        for i, callback in enumerate(self.callbacks):
+        for i, callback in enumerate(self.recorded_callbacks):
             scalars, cb_arrays = callback.get_state()
             callback_states.append({"type": type(callback).__name__, "state": scalars})
             arrays.update({f"callback{i}.{k}": v for k, v in cb_arrays.items()})
@@ -104,13 +106,13 @@ class Trainer:
                 f"this fit uses {type(self.optimizer).__name__}"
             )
         self.optimizer.__dict__.update(restored.__dict__)
-        if len(state["callbacks"]) != len(self.callbacks) or any(
+        if len(state["callbacks"]) != len(self.recorded_callbacks) or any(
             saved["type"] != type(cb).__name__
-            for saved, cb in zip(state["callbacks"], self.callbacks, strict=False)
+            for saved, cb in zip(state["callbacks"], self.recorded_callbacks, strict=False)
         ):
             raise ValueError(
                 f"the checkpoint's callbacks {[c['type'] for c in state['callbacks']]} differ from this fit's "
-                f"{[type(c).__name__ for c in self.callbacks]}; resume with the same callbacks"
+                f"{[type(c).__name__ for c in self.recorded_callbacks]}; resume with the same callbacks"
             )
         self.pending_callback_states = [
             (
@@ -156,7 +158,9 @@ class Trainer:
             self.restore(resume_from)
         for callback in self.callbacks:
             callback.on_train_begin(net, optimizer)
-        for callback, (scalars, arrays) in zip(self.callbacks, self.pending_callback_states, strict=False):
+        for callback, (scalars, arrays) in zip(
+            self.recorded_callbacks, self.pending_callback_states, strict=False
+        ):
             callback.set_state(scalars, arrays)
         m = X.shape[0]
         n_batches = -(-m // batch_size)
