@@ -4,6 +4,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Debian packages: the real Fashion-MNIST files (/usr/share/datasets/fashion-mnist).
+apt_packages=(dataset-fashion-mnist)
+missing=()
+for package in "${apt_packages[@]}"; do
+  dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
 python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --upgrade pip
 # torch first and pinned exactly: 2.13.0 installs from a local CPU wheel; anything looser would
 # fetch the registry's newest build with gigabytes of CUDA packages.
