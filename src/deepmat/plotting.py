@@ -1,4 +1,6 @@
-"""Pictures of training: the cost curve J against iterations (SPEC §7).
+"""Pictures of training: the cost curve J against iterations (SPEC §7), the per-epoch
+loss and accuracy curves of training and validation, the confusion matrix of a test set, and a
+grid of misclassified pictures.
 
 matplotlib is an optional dependency (``pip install deepmat[plot]``), imported when a function is
 called. Figures are drawn on the Agg canvas directly (``matplotlib.figure.Figure`` +
@@ -50,16 +52,7 @@ def plot_cost_curve(
         raise ValueError("costs has no finite value to plot")
     if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every <= 0:
         raise ValueError(f"every must be a positive integer (iterations per cost); received {every!r}")
-    try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-    except ImportError as error:
-        raise ImportError(
-            "plot_cost_curve needs matplotlib; install it with: pip install deepmat[plot]"
-        ) from error
-
-    figure = Figure(figsize=(6.4, 4.0), dpi=100)
-    FigureCanvasAgg(figure)
+    figure = _figure("plot_cost_curve", (6.4, 4.0))
     axes = figure.add_subplot()
     axes.plot(np.arange(values.size) * int(every), values)
     axes.set_xlabel("iteration")
@@ -67,7 +60,196 @@ def plot_cost_curve(
     axes.set_title(title)
     axes.grid(True, alpha=0.3)
     figure.tight_layout()
+    return _save_png(figure, path)
 
+
+#: How a row of pixels is shown, by its number of features: 28×28 grey (MNIST, Fashion-MNIST),
+#: 64×64 RGB (the cat pictures), 8×8 grey (scikit-learn's digits).
+IMAGE_SHAPES: dict[int, tuple[int, ...]] = {784: (28, 28), 12288: (64, 64, 3), 64: (8, 8)}
+
+
+def image_shape(n_features: int) -> tuple[int, ...] | None:
+    """The picture shape of a row of ``n_features`` pixels (:data:`IMAGE_SHAPES`), or None."""
+    return IMAGE_SHAPES.get(int(n_features))
+
+
+def plot_history(
+    history: dict[str, Sequence[float]],
+    path: str | os.PathLike,
+    metric: str = "loss",
+    title: str | None = None,
+    xlabel: str = "epoch",
+) -> Path:
+    """Save the training curve of ``metric`` and, when recorded, its validation curve
+    ``val_<metric>`` as a PNG at ``path`` (written atomically, like :func:`plot_cost_curve`).
+
+    Args:
+        history: per-epoch values by metric name, e.g. ``History.history`` of
+            :meth:`deepmat.Network.fit` (``loss``, ``accuracy``, ``val_loss``, ``val_accuracy``).
+        path: where to write the PNG; its folder is created if needed.
+        metric: ``"loss"``, ``"accuracy"`` or any other recorded name.
+        title: the figure's title (default: the metric's name).
+        xlabel: the horizontal axis' label (``"iteration"`` for the seeds' full-batch form).
+
+    Raises:
+        ValueError: ``metric`` was not recorded, or holds no finite value.
+        ImportError: matplotlib is not installed.
+    """
+    if metric not in history:
+        raise ValueError(f"the history has no {metric!r}; it records {sorted(history)}")
+    curves = {"train": _finite_curve(history[metric], metric)}
+    if f"val_{metric}" in history:
+        curves["validation"] = _finite_curve(history[f"val_{metric}"], f"val_{metric}")
+    figure = _figure("plot_history", (6.4, 4.0))
+    axes = figure.add_subplot()
+    for label, values in curves.items():
+        x = np.arange(1, values.size + 1)
+        axes.plot(x, values, label=label, marker="o" if values.size <= 50 else None, markersize=3)
+    axes.set_xlabel(xlabel)
+    axes.set_ylabel(metric.replace("_", " "))
+    axes.set_title(title if title is not None else metric.replace("_", " "))
+    axes.grid(True, alpha=0.3)
+    axes.legend()
+    figure.tight_layout()
+    return _save_png(figure, path)
+
+
+def plot_confusion_matrix(
+    matrix: np.ndarray | Sequence[Sequence[int]],
+    classes: Sequence[str],
+    path: str | os.PathLike,
+    title: str = "Confusion matrix (test set)",
+) -> Path:
+    """Save a confusion matrix as a PNG at ``path``: ``matrix[i, j]`` counts the samples of
+    true class ``i`` predicted as class ``j`` (rows true, columns predicted, scikit-learn's
+    convention); class names label both axes and each cell shows its count.
+
+    Raises:
+        ValueError: ``matrix`` is not a square ``(k, k)`` array of counts with ``k = len(classes)``.
+        ImportError: matplotlib is not installed.
+    """
+    counts = np.asarray(matrix)
+    k = len(classes)
+    if counts.ndim != 2 or counts.shape != (k, k) or counts.dtype.kind not in "iu":
+        raise ValueError(
+            f"matrix must be ({k}, {k}) integer counts, one row and column per class; received "
+            f"shape {counts.shape} dtype {counts.dtype}"
+        )
+    side = min(max(4.8, 0.55 * k + 2.5), 20.0)
+    figure = _figure("plot_confusion_matrix", (side, side * 0.9))
+    axes = figure.add_subplot()
+    image = axes.imshow(counts, cmap="Blues", interpolation="nearest")
+    figure.colorbar(image, ax=axes, fraction=0.046, pad=0.04)
+    names = [str(c) for c in classes]
+    slanted = max(map(len, names), default=0) > 2  # long names would overlap side by side
+    axes.set_xticks(
+        np.arange(k), labels=names, rotation=45 if slanted else 0, ha="right" if slanted else "center"
+    )
+    axes.set_yticks(np.arange(k), labels=names)
+    axes.set_xlabel("predicted class")
+    axes.set_ylabel("true class")
+    axes.set_title(title)
+    if k <= 30:
+        threshold = counts.max() / 2 if counts.size else 0
+        size = 9 if k <= 12 else 6
+        for i in range(k):
+            for j in range(k):
+                axes.text(
+                    j,
+                    i,
+                    str(int(counts[i, j])),
+                    ha="center",
+                    va="center",
+                    fontsize=size,
+                    color="white" if counts[i, j] > threshold else "black",
+                )
+    figure.tight_layout()
+    return _save_png(figure, path)
+
+
+def plot_misclassified(
+    images: np.ndarray,
+    true_labels: Sequence[int],
+    predicted_labels: Sequence[int],
+    classes: Sequence[str],
+    path: str | os.PathLike,
+    title: str = "Misclassified test pictures",
+    max_images: int = 25,
+) -> Path:
+    """Save a grid of up to ``max_images`` pictures (5 per row) as a PNG at ``path``, each
+    titled with its true and predicted class.
+
+    Args:
+        images: ``(k, h, w)`` grey levels or ``(k, h, w, 3)`` RGB, values in [0, 1]; e.g. the
+            misclassified rows of X reshaped by :func:`image_shape`. ``k`` may be 0 (the figure
+            then says that nothing was misclassified).
+        true_labels, predicted_labels: ``(k,)`` class indices.
+        classes: the class names, indexed by label.
+
+    Raises:
+        ValueError: the shapes disagree.
+        ImportError: matplotlib is not installed.
+    """
+    pictures = np.asarray(images)
+    true_labels, predicted_labels = np.asarray(true_labels), np.asarray(predicted_labels)
+    if pictures.ndim not in (3, 4) or (pictures.ndim == 4 and pictures.shape[3] != 3):
+        raise ValueError(f"images must be (k, h, w) or (k, h, w, 3); received shape {pictures.shape}")
+    if not true_labels.shape == predicted_labels.shape == (pictures.shape[0],):
+        raise ValueError(
+            f"one true and one predicted label per picture: received {pictures.shape[0]} pictures, "
+            f"labels {true_labels.shape} and {predicted_labels.shape}"
+        )
+    n = min(pictures.shape[0], max_images)
+    columns = 5
+    rows = max(1, -(-n // columns))
+    figure = _figure("plot_misclassified", (columns * 1.9, rows * 2.1 + 0.5))
+    if n == 0:
+        axes = figure.add_subplot()
+        axes.axis("off")
+        axes.text(0.5, 0.5, "no misclassified test pictures", ha="center", va="center", fontsize=12)
+    for i in range(n):
+        axes = figure.add_subplot(rows, columns, i + 1)
+        picture = np.clip(pictures[i], 0.0, 1.0)
+        if picture.ndim == 2:
+            axes.imshow(picture, cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
+        else:
+            axes.imshow(picture, interpolation="nearest")
+        axes.set_xticks([])
+        axes.set_yticks([])
+        true_name = _class_name(classes, int(true_labels[i]))
+        predicted_name = _class_name(classes, int(predicted_labels[i]))
+        axes.set_title(f"true: {true_name}\npred: {predicted_name}", fontsize=8, color="firebrick")
+    figure.suptitle(title)
+    figure.tight_layout()
+    return _save_png(figure, path)
+
+
+def _class_name(classes: Sequence[str], label: int) -> str:
+    return str(classes[label]) if 0 <= label < len(classes) else str(label)
+
+
+def _finite_curve(values: Sequence[float], name: str) -> np.ndarray:
+    curve = np.asarray(values, dtype=np.float64)
+    if curve.ndim != 1 or curve.size == 0 or not np.isfinite(curve).any():
+        raise ValueError(f"{name} must be a non-empty 1-D sequence with a finite value; received {values!r}")
+    return curve
+
+
+def _figure(caller: str, size: tuple[float, float]):
+    """A matplotlib Figure on its own Agg canvas (no pyplot state)."""
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError as error:
+        raise ImportError(f"{caller} needs matplotlib; install it with: pip install deepmat[plot]") from error
+    figure = Figure(figsize=size, dpi=100)
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def _save_png(figure, path: str | os.PathLike) -> Path:
+    """Write ``figure`` as a PNG at ``path`` atomically: a temporary file in the same folder,
+    then ``os.replace``, so a reader never sees a half-written picture."""
     target = Path(path)
     folder = target.absolute().parent
     folder.mkdir(parents=True, exist_ok=True)

@@ -180,8 +180,8 @@ class Trainer:
                     callback.on_epoch_begin(epoch)
                 if shuffle:
                     order = net.shuffle_rng.permutation(m)
-                    np.take(X, order, axis=0, out=X_epoch)
-                    np.take(Y, order, axis=0, out=Y_epoch)
+                    np.take(X, order, axis=0, out=X_epoch, mode="clip")  # clip: no bounds buffer
+                    np.take(Y, order, axis=0, out=Y_epoch, mode="clip")
                 if snapshot is None or n_batches > 1 or epoch % SNAPSHOT_EVERY_STEPS == 0:
                     snapshot = (epoch, {k: v.copy() for k, v in net.params.items()})
                 while self.batch < n_batches:
