@@ -1,0 +1,552 @@
+"""A network's architecture as text a learner reads beside the seeds' equations (SPEC §1–§3).
+
+- :func:`summary`: a table of a :class:`~deepmat.Network`'s layers — output shape, W and b
+  (γ and β for batch norm) shapes, parameter counts, activations — and its totals.
+- :func:`explain`: for every Dense layer l = 1..L, the forward and backward equations with
+  their concrete shapes, one sample at a time and vectorised over m samples, in the seeds'
+  column layout or in seed 004's row layout.
+
+Notation: ``×`` between dimensions, ``·`` matrix product, ``⊙`` elementwise product,
+``ᵀ`` transpose. dZ and dA are the gradients of the summed loss Σᵢ L(ŷ⁽ⁱ⁾, y⁽ⁱ⁾), as in the
+seeds (dZ[L] = A[L] − Y), so the 1/m of the cost J appears in dW and db.
+
+>>> text = explain([12288, 20, 7, 5, 1], m=209)
+>>> "Z[1] (20×209) = W[1] (20×12288) · A[0] (12288×209) + b[1] (20×1, broadcast)" in text
+True
+>>> print(summary(Network([2, 3, 1])))
+Network [2, 3, 1]: one sample per column inside, outputs (n[l], m) for a batch of m samples
+layer    output shape  W / γ   b / β   parameters  activation
+─────────────────────────────────────────────────────────────
+1 Dense  (3, m)        (3, 2)  (3, 1)           9  relu
+2 Dense  (1, m)        (1, 3)  (1, 1)           4  sigmoid
+─────────────────────────────────────────────────────────────
+Trainable parameters: 13
+Non-trainable parameters: 0 (batch-norm running mean and variance)
+Input n[0] = 2 · L = 2 · dtype float64 · loss binary_cross_entropy
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from deepmat._checks import unknown_name
+from deepmat.activations import ACTIVATIONS
+from deepmat.layers import Activation, BatchNorm, Dense, Dropout, Layer
+from deepmat.losses import DEFAULT_LOSS, get_loss
+from deepmat.network import Network, _check_layer_dims, _layers_from_dims
+
+#: The two ways of writing the equations: the seeds' (a sample is a column) and seed 004's (a row).
+LAYOUTS = ("columns", "rows")
+#: Activations a ``layer_dims`` network accepts for its hidden layers (a hidden softmax is refused).
+HIDDEN_ACTIVATIONS = tuple(name for name in ACTIVATIONS if name != "softmax")
+#: Output activations, each with its canonical loss.
+OUTPUT_ACTIVATIONS = tuple(DEFAULT_LOSS)
+
+_LOSS_TEXT = {
+    "binary_cross_entropy": "binary cross-entropy, L(a, y) = −[y·log a + (1 − y)·log(1 − a)] per output unit",
+    "cross_entropy": "cross-entropy, L(a, y) = −Σ_k y_k·log a_k",
+    "mse": "mean squared error, L(a, y) = ½‖a − y‖²",
+}
+#: dA[L] = ∂L/∂A[L] per sample, written with ``{A}`` and ``{Y}`` (SPEC §5).
+_LOSS_GRADIENT = {
+    "binary_cross_entropy": "−({Y} / {A} − (1 − {Y}) / (1 − {A}))",
+    "cross_entropy": "−{Y} / {A}",
+    "mse": "{A} − {Y}",
+}
+#: Why dZ[L] = A[L] − Y for each canonical pair (SPEC §3, equation 1).
+_FUSED_WHY = {
+    "sigmoid": "σ'(z) = a(1 − a) cancels the denominators of the cross-entropy gradient",
+    "softmax": "the softmax Jacobian diag(a) − a·aᵀ times −y / a gives a − y, as Σ_k y_k = 1",
+    "identity": "identity' = 1 and the gradient of ½‖a − y‖² is a − y",
+}
+_HAT = {"Z": "Ẑ"}  # batch norm of Z[l] is Ẑ[l]; of A[l], A[l] again (like dropout's A[l] = A[l] ⊙ …)
+
+
+# -- the network as a list of steps ------------------------------------------------------
+
+
+@dataclass
+class _Step:
+    """One equation of the forward pass: ``kind`` is "linear", "act", "bn" or "dropout";
+    ``src`` and ``out`` are the letters of the input and output ("A", "Z", "Ẑ")."""
+
+    kind: str
+    src: str
+    out: str
+    layer: Layer | None = None
+    activation: str = ""
+
+
+@dataclass
+class _Group:
+    """Dense layer l and the layers up to the next Dense (l = 0: the layers before the first)."""
+
+    l: int
+    n: int
+    n_prev: int
+    dense: Dense | None = None
+    steps: list[_Step] = field(default_factory=list)
+
+    @property
+    def batch_norm(self) -> BatchNorm | None:
+        return next((s.layer for s in self.steps if s.kind == "bn"), None)
+
+    @property
+    def activations(self) -> list[str]:
+        return [s.activation for s in self.steps if s.kind == "act"]
+
+
+def _groups(layers: Sequence[Layer], input_dim: int) -> list[_Group]:
+    """Split ``layers`` at each Dense and write each group's steps, naming what each one
+    produces; every group ends with A[l]."""
+    groups = [_Group(0, input_dim, input_dim)]
+    chunks: list[list[Layer]] = [[]]
+    for layer in layers:
+        if isinstance(layer, Dense):
+            chunks.append([])
+            groups.append(_Group(len(groups), layer.units, groups[-1].n, dense=layer))
+        chunks[-1].append(layer)
+    for group, chunk in zip(groups, chunks, strict=True):
+        current = "A"
+        has_activation_layer = any(isinstance(x, Activation) for x in chunk)
+        for layer in chunk:
+            if isinstance(layer, Dense):
+                group.steps.append(_Step("linear", "A", "Z", layer))
+                current = "Z"
+                if not has_activation_layer or layer.activation != "identity":
+                    group.steps.append(_Step("act", "Z", "A", layer, layer.activation))
+                    current = "A"
+            elif isinstance(layer, Activation):
+                group.steps.append(_Step("act", current, "A", layer, layer.activation))
+                current = "A"
+            elif isinstance(layer, BatchNorm):
+                out = _HAT.get(current, current)
+                group.steps.append(_Step("bn", current, out, layer))
+                current = out
+            elif isinstance(layer, Dropout):
+                group.steps.append(_Step("dropout", current, current, layer))
+    return groups
+
+
+# -- shapes and names in either layout ---------------------------------------------------
+
+
+def _dims(a: Any, b: Any, extra: str = "") -> str:
+    return f"({a}×{b}{extra})"
+
+
+@dataclass(frozen=True)
+class _Writer:
+    """Writes names and shapes for one layout and one batch size (``batch``: m, else 1)."""
+
+    rows: bool
+    m: int | str
+    batch: bool
+
+    def name(self, letter: str, l: int | None = None) -> str:
+        letter = letter if self.batch else letter.lower()
+        return letter if l is None else f"{letter}[{l}]"
+
+    @property
+    def k(self) -> int | str:
+        return self.m if self.batch else 1
+
+    def data(self, n: int) -> str:
+        """Z, A and their gradients: (n×m) in columns, (m×n) in rows."""
+        return _dims(self.k, n) if self.rows else _dims(n, self.k)
+
+    def data_T(self, n: int) -> str:
+        return _dims(n, self.k) if self.rows else _dims(self.k, n)
+
+    def weight(self, g: _Group) -> str:
+        return _dims(g.n_prev, g.n) if self.rows else _dims(g.n, g.n_prev)
+
+    def weight_T(self, g: _Group) -> str:
+        return _dims(g.n, g.n_prev) if self.rows else _dims(g.n_prev, g.n)
+
+    def vector(self, n: int) -> str:
+        extra = ", broadcast" if self.batch else ""
+        return _dims(1, n, extra) if self.rows else _dims(n, 1, extra)
+
+    def param(self, n: int) -> str:
+        """b, γ, β and their gradients, never broadcast."""
+        return _dims(1, n) if self.rows else _dims(n, 1)
+
+    @property
+    def sum_over_samples(self) -> str:
+        return "Σ_rows" if self.rows else "Σ_columns"
+
+    @property
+    def sample_axis(self) -> str:
+        """What a unit's values over the batch form."""
+        return "column" if self.rows else "row"
+
+
+# -- the equations ------------------------------------------------------------------------
+
+
+def _forward(g: _Group, step: _Step, w: _Writer) -> list[str]:
+    l, X, O = g.l, w.name(step.src, g.l), w.name(step.out, g.l)
+    if step.kind == "linear":
+        A_prev, Z = w.name("A", l - 1), w.name("Z", l)
+        if w.rows:
+            return [
+                f"{Z} {w.data(g.n)} = {A_prev} {w.data(g.n_prev)} · W[{l}] {w.weight(g)} + b[{l}] {w.vector(g.n)}"
+            ]
+        return [
+            f"{Z} {w.data(g.n)} = W[{l}] {w.weight(g)} · {A_prev} {w.data(g.n_prev)} + b[{l}] {w.vector(g.n)}"
+        ]
+    if step.kind == "act":
+        lines = [f"{O} {w.data(g.n)} = {step.activation}({X})"]
+        if step.activation == "softmax":
+            lines.append(
+                f"softmax over each {'row' if w.rows else 'column'} (one sample's {g.n} scores): "
+                "a_k = e^(z_k) / Σ_j e^(z_j)"
+            )
+        return lines
+    if step.kind == "bn":
+        bn = step.layer
+        lines = [f"{O} {w.data(g.n)} = γ[{l}] {w.param(g.n)} ⊙ ({X} − μ) / √(σ² + ε) + β[{l}] {w.param(g.n)}"]
+        if w.batch:
+            lines.append(
+                f"μ, σ² {w.param(g.n)}: mean and biased variance of each {w.sample_axis} of {X} over the "
+                f"batch (running estimates at inference); ε = {bn.eps:g}; "
+                f"write X̂[{l}] = ({X} − μ) / √(σ² + ε)"
+            )
+        else:
+            lines.append("one sample: μ, σ² are the running estimates (inference); training needs m ≥ 2")
+        return lines
+    D = f"{'D' if w.batch else 'd'}[{l}]"
+    rate = step.layer.rate
+    return [
+        f"{X} {w.data(g.n)} = {X} ⊙ {D} / (1 − p)",
+        f"{D} {w.data(g.n)}: keep-mask, each entry 1 with probability 1 − p = {1 - rate:g} (p = {rate:g}); "
+        f"training only, at inference {X} is unchanged",
+    ]
+
+
+def _backward(g: _Group, step: _Step, w: _Writer, output: tuple[str, str] | None, dA0_note: str) -> list[str]:
+    """Backward lines of one step; ``output`` = (activation, loss) for the network's last step."""
+    l, X, O = g.l, w.name(step.src, g.l), w.name(step.out, g.l)
+    if step.kind == "act":
+        g_name = step.activation
+        if output is not None:
+            activation, loss = output
+            Y = w.name("Y")
+            if get_loss(loss).canonical_activation == activation:
+                lines = [f"d{X} {w.data(g.n)} = {O} − {Y} {w.data(g.n)}"]
+                if w.batch:
+                    lines.append(f"{activation} + {loss}: {_FUSED_WHY[activation]}")
+                return lines
+            lines = [f"d{O} {w.data(g.n)} = " + _LOSS_GRADIENT[loss].format(A=O, Y=Y)]
+        else:
+            lines = []
+        if g_name == "softmax":
+            lines += [
+                f"d{X} {w.data(g.n)} = {O} ⊙ (d{O} − Σ_units({O} ⊙ d{O}))",
+                "softmax's Jacobian diag(a) − a·aᵀ, per sample: Σ_units sums over the sample's units",
+            ]
+        else:
+            lines.append(f"d{X} {w.data(g.n)} = d{O} ⊙ {g_name}'({X})")
+        return lines
+    if step.kind == "dropout":
+        D = f"{'D' if w.batch else 'd'}[{l}]"
+        return [f"d{X} {w.data(g.n)} = d{X} ⊙ {D} / (1 − p)"]
+    if step.kind == "bn":
+        if not w.batch:
+            return ["batch norm couples the samples of a batch in training: see the vectorised form"]
+        S, Xh = w.sum_over_samples, f"X̂[{l}]"
+        return [
+            f"dγ[{l}] {w.param(g.n)} = 1/m · {S} (d{O} ⊙ {Xh}) {w.data(g.n)}",
+            f"dβ[{l}] {w.param(g.n)} = 1/m · {S} d{O} {w.data(g.n)}",
+            f"d{X} {w.data(g.n)} = γ[{l}] ⊙ (d{O} − mean(d{O}) − {Xh} ⊙ mean(d{O} ⊙ {Xh})) / √(σ² + ε)",
+            f"mean over the batch, per {w.sample_axis}: μ and σ² depend on every sample, hence the two mean terms",
+        ]
+    # linear
+    A_prev, dZ, dA_prev = w.name("A", l - 1), w.name("dZ", l), f"d{w.name('A', l - 1)}"
+    if w.rows:
+        dW = f"{A_prev}ᵀ {w.data_T(g.n_prev)} · {dZ} {w.data(g.n)}"
+        dA = f"{dZ} {w.data(g.n)} · W[{l}]ᵀ {w.weight_T(g)}"
+    else:
+        dW = f"{dZ} {w.data(g.n)} · {A_prev}ᵀ {w.data_T(g.n_prev)}"
+        dA = f"W[{l}]ᵀ {w.weight_T(g)} · {dZ} {w.data(g.n)}"
+    if w.batch:
+        lines = [
+            f"dW[{l}] {w.weight(g)} = 1/m · {dW}",
+            f"db[{l}] {w.param(g.n)} = 1/m · {w.sum_over_samples} {dZ} {w.data(g.n)}",
+        ]
+    else:
+        lines = [f"dW[{l}] {w.weight(g)} = {dW}", f"db[{l}] = {dZ}"]
+    if g.dense.l2:
+        lines.append(f"dW[{l}] += λ·W[{l}]  (L2 penalty (λ/2)·‖W[{l}]‖²_F in J, λ = {g.dense.l2:g})")
+    lines.append(f"{dA_prev} {w.data(g.n_prev)} = {dA}")
+    if l == 1 and w.batch:
+        lines.append(dA0_note)
+    return lines
+
+
+def _check_line(g: _Group, rows: bool, m: int | str) -> str:
+    l, n, p = g.l, g.n, g.n_prev
+    if l == 0:
+        text = (
+            f"check: A[0] = X is (m, n[0]) = ({m}, {n})"
+            if rows
+            else f"check: A[0] = X is (n[0], m) = ({n}, {m})"
+        )
+    elif rows:
+        text = (
+            f"check (row form): W[{l}] is (n[{l - 1}], n[{l}]) = ({p}, {n}), deepmat's W[{l}]ᵀ; "
+            f"b[{l}] is (1, n[{l}]) = (1, {n}); Z[{l}] and A[{l}] are (m, n[{l}]) = ({m}, {n})"
+        )
+    else:
+        text = (
+            f"check: W[{l}] is (n[{l}], n[{l - 1}]) = ({n}, {p}); b[{l}] is (n[{l}], 1) = ({n}, 1); "
+            f"Z[{l}] and A[{l}] are (n[{l}], m) = ({n}, {m})"
+        )
+    if g.batch_norm is not None:
+        shape = f"(1, n[{l}]) = (1, {n})" if rows else f"(n[{l}], 1) = ({n}, 1)"
+        text += f"; γ[{l}] and β[{l}] are {shape}"
+    if l > 0:
+        text += f"; dW[{l}], db[{l}] have the shapes of W[{l}], b[{l}] and dZ[{l}], dA[{l}] those of Z[{l}], A[{l}]"
+    return text
+
+
+def _title(g: _Group, L: int) -> str:
+    parts = [f"Dense {g.n_prev} → {g.n}"] if g.dense is not None else []
+    for step in g.steps:
+        if step.kind == "act":
+            parts.append(step.activation)
+        elif step.kind == "bn":
+            parts.append("batch norm")
+        elif step.kind == "dropout":
+            parts.append(f"dropout p = {step.layer.rate:g}")
+    where = " (input)" if g.l == 0 else " (output)" if g.l == L else ""
+    return f"Layer {g.l}{where}: " + ", ".join(parts)
+
+
+def _activation_header(groups: list[_Group]) -> str:
+    """``g[1..3] = relu, g[4] = sigmoid``: runs of layers with the same activation."""
+    runs: list[list[Any]] = []
+    for g in groups[1:]:
+        act = " then ".join(g.activations) or "identity"
+        if runs and runs[-1][2] == act:
+            runs[-1][1] = g.l
+        else:
+            runs.append([g.l, g.l, act])
+    return ", ".join(f"g[{a}] = {act}" if a == b else f"g[{a}..{b}] = {act}" for a, b, act in runs)
+
+
+def _layer_words(layer: Layer) -> str:
+    if isinstance(layer, Dense):
+        return f"Dense({layer.units}, {layer.activation})"
+    if isinstance(layer, Activation):
+        return f"Activation({layer.activation})"
+    if isinstance(layer, Dropout):
+        return f"Dropout({layer.rate:g})"
+    return "BatchNorm"
+
+
+def _check_m(m: Any) -> int | str:
+    if isinstance(m, str) and m == "m":
+        return m
+    if isinstance(m, (int, np.integer)) and not isinstance(m, bool) and m > 0:
+        return int(m)
+    raise ValueError(f"m must be a positive integer (the batch size) or 'm' (symbolic); received {m!r}")
+
+
+def explain(
+    layer_dims: list[int] | None = None,
+    net: Network | None = None,
+    m: int | str = "m",
+    layout: str = "columns",
+    hidden_activation: str = "relu",
+    output_activation: str = "sigmoid",
+) -> str:
+    """The forward and backward equations (SPEC §2–§3) of every Dense layer l = 1..L, with
+    their concrete shapes, one sample at a time (m = 1) and vectorised over m samples.
+
+    Args:
+        layer_dims: ``[n[0], …, n[L]]``: the seeds' plain network with ``hidden_activation``
+            and ``output_activation`` and the output's canonical loss.
+        net: a :class:`~deepmat.Network`, explained with its own layers (batch norm,
+            dropout, separate activations), activations, loss and L2 penalties. Give
+            ``layer_dims`` or ``net``, not both.
+        m: the batch size, or ``"m"`` to keep it symbolic.
+        layout: ``"columns"`` (the seeds' and deepmat's internal convention: a sample is a
+            column, Z[l] = W[l]·A[l-1] + b[l]) or ``"rows"`` (seed 004's: a sample is a row,
+            Z[l] = A[l-1]·W[l] + b[l] with W[l] the transpose of deepmat's).
+        hidden_activation, output_activation: g[1..L-1] and g[L] for ``layer_dims``.
+
+    Returns:
+        Plain text, one equation per line, e.g. for ``[12288, 20, 7, 5, 1]`` and m = 209::
+
+            Z[1] (20×209) = W[1] (20×12288) · A[0] (12288×209) + b[1] (20×1, broadcast)
+            dW[1] (20×12288) = 1/m · dZ[1] (20×209) · A[0]ᵀ (209×12288)
+
+    Raises:
+        ValueError: unknown layout or activation (the message lists the valid ones), both or
+            neither of ``layer_dims`` and ``net``, a bad ``m`` or ``layer_dims``.
+    """
+    if layout not in LAYOUTS:
+        raise unknown_name("layout", layout, LAYOUTS)
+    if hidden_activation not in HIDDEN_ACTIVATIONS:
+        raise unknown_name("hidden activation", hidden_activation, HIDDEN_ACTIVATIONS)
+    if output_activation not in OUTPUT_ACTIVATIONS:
+        raise unknown_name("output activation", output_activation, OUTPUT_ACTIVATIONS)
+    m = _check_m(m)
+    if (layer_dims is None) == (net is None):
+        raise ValueError("give either layer_dims (e.g. [12288, 20, 7, 5, 1]) or net=, not both")
+    if net is not None:
+        if not isinstance(net, Network):
+            raise TypeError(f"net must be a deepmat.Network; received {type(net).__name__}")
+        if (hidden_activation, output_activation) != ("relu", "sigmoid"):
+            raise ValueError(
+                "hidden_activation and output_activation describe a layer_dims network; "
+                "a net brings its own activations"
+            )
+        layers, dims, loss = net.layers, net.layer_dims, net.loss
+    else:
+        dims = _check_layer_dims(layer_dims)
+        if output_activation == "softmax" and dims[-1] < 2:
+            raise ValueError(
+                f"a softmax output needs n[L] ≥ 2 classes; received n[L] = {dims[-1]} "
+                "(use output_activation='sigmoid' for one output)"
+            )
+        layers = _layers_from_dims(dims, hidden_activation, output_activation, 0.0, False)
+        loss = DEFAULT_LOSS[output_activation]
+
+    rows = layout == "rows"
+    groups = _groups(layers, dims[0])
+    L = len(groups) - 1
+    last_step = groups[-1].steps[-1]
+    if groups[0].batch_norm is not None:
+        dA0_note = "dA[0] is needed here: it flows back into the input's batch norm γ[0], β[0]"
+    else:
+        dA0_note = (
+            "dA[0] is not needed for training: no parameter comes before layer 1 (A[0] = X is the data)"
+        )
+
+    samples = "m samples (symbolic: no batch size given)" if m == "m" else f"m = {m} samples"
+    out = [
+        f"Forward and backward propagation of the network {dims}",
+        f"L = {L} layers with parameters (layer 0 is the input), n = {dims}, {samples}",
+        f"activations: {_activation_header(groups)}; loss: {_LOSS_TEXT[loss]}",
+        "layers: " + " → ".join(_layer_words(layer) for layer in layers),
+    ]
+    if rows:
+        out.append(
+            "layout: rows (seed 004's convention), a sample is a row: deepmat stores W[l] as "
+            "(n[l], n[l-1]) and the row form uses its transpose, so here W[l] is (n[l-1], n[l]), "
+            "b[l] is (1, n[l]), Z[l] and A[l] are (m, n[l])"
+        )
+    else:
+        out.append(
+            "layout: columns (the seeds' convention, deepmat's internal one), a sample is a column: "
+            "W[l] is (n[l], n[l-1]), b[l] is (n[l], 1), Z[l] and A[l] are (n[l], m)"
+        )
+    out.append(
+        "notation: × between dimensions, · matrix product, ⊙ elementwise product, ᵀ transpose; "
+        "dX is the gradient of the summed loss Σᵢ L(ŷ⁽ⁱ⁾, y⁽ⁱ⁾), so the 1/m of J = 1/m · Σᵢ L "
+        "appears in dW and db"
+    )
+    forms = [
+        (f"one sample (m = 1, a {'row' if rows else 'column'}):", _Writer(rows, m, batch=False)),
+        (
+            "vectorised over m samples:" if m == "m" else f"vectorised over m = {m} samples:",
+            _Writer(rows, m, True),
+        ),
+    ]
+
+    out += [
+        "",
+        "Forward propagation, l = 1..L (keep the cache A[l-1], W[l], b[l], Z[l] for the backward pass)",
+    ]
+    for g in groups:
+        if not g.steps:
+            continue
+        out += ["", _title(g, L), "  " + _check_line(g, rows, m)]
+        for heading, w in forms:
+            out.append("  " + heading)
+            out += ["    " + line for step in g.steps for line in _forward(g, step, w)]
+
+    out += ["", "Backward propagation, l = L..1"]
+    for g in reversed(groups):
+        if not g.steps or (g.l == 0 and g.batch_norm is None):
+            continue
+        out += ["", _title(g, L)]
+        for heading, w in forms:
+            out.append("  " + heading)
+            for step in reversed(g.steps):
+                output = (last_step.activation, loss) if step is last_step else None
+                out += ["    " + line for line in _backward(g, step, w, output, dA0_note)]
+
+    out += ["", "Update (gradient descent, learning rate α), every parameter; each keeps its shape"]
+    for g in groups:
+        names = ["W", "b"] if g.dense is not None else []
+        if g.batch_norm is not None:
+            names += ["γ", "β"]
+        out += [f"  {p}[{g.l}] ← {p}[{g.l}] − α·d{p}[{g.l}]" for p in names]
+    return "\n".join(out)
+
+
+# -- the table ------------------------------------------------------------------------------
+
+
+def _shape(array: np.ndarray) -> str:
+    return "(" + ", ".join(str(d) for d in array.shape) + ")"
+
+
+def summary(net: Network) -> str:
+    """A table of ``net``'s layers, one row per layer object: the Dense number l, the output
+    shape (n[l], m), the W and b shapes (γ and β for batch norm), the trainable parameter
+    count and the activation; then the trainable and non-trainable (batch-norm running
+    statistics) totals, n[0], dtype and loss."""
+    if not isinstance(net, Network):
+        raise TypeError(f"summary needs a deepmat.Network; received {type(net).__name__}")
+    table = [("layer", "output shape", "W / γ", "b / β", "parameters", "activation")]
+    for layer in net.layers:
+        label, weight, bias, activation = f"{layer.index} {layer.kind}", "—", "—", "—"
+        if isinstance(layer, Dense):
+            weight, bias, activation = _shape(layer.W), _shape(layer.b), layer.activation
+        elif isinstance(layer, BatchNorm):
+            weight = "γ " + _shape(layer.params[f"gamma{layer.index}"])
+            bias = "β " + _shape(layer.params[f"beta{layer.index}"])
+        elif isinstance(layer, Activation):
+            activation = layer.activation
+        elif isinstance(layer, Dropout):
+            label += f" p={layer.rate:g}"
+        count = sum(a.size for a in layer.params.values())
+        table.append((label, f"({layer.n_out}, m)", weight, bias, f"{count:,}", activation))
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+
+    def line(row: tuple[str, ...]) -> str:
+        cells = [
+            c.rjust(w) if i == 4 else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ]
+        return "  ".join(cells).rstrip()
+
+    rule = "─" * (sum(widths) + 2 * (len(widths) - 1))
+    trainable = sum(a.size for a in net.params.values())
+    buffers = sum(a.size for a in net.buffers.values())
+    l2 = {layer.index: layer.l2 for layer in net.layers if isinstance(layer, Dense) and layer.l2}
+    footer = [
+        f"Trainable parameters: {trainable:,}",
+        f"Non-trainable parameters: {buffers:,} (batch-norm running mean and variance)",
+        f"Input n[0] = {net.layer_dims[0]} · L = {net.L} · dtype {net.dtype.name} · loss {net.loss}",
+    ]
+    if l2:
+        footer.append("L2 penalty: " + ", ".join(f"λ[{l}] = {v:g}" for l, v in l2.items()))
+    return "\n".join(
+        [
+            f"Network {net.layer_dims}: one sample per column inside, outputs (n[l], m) for a batch of m samples",
+            line(table[0]),
+            rule,
+            *(line(row) for row in table[1:]),
+            rule,
+            *footer,
+        ]
+    )
