@@ -105,6 +105,9 @@ def plot_history(
     for label, values in curves.items():
         x = np.arange(1, values.size + 1)
         axes.plot(x, values, label=label, marker="o" if values.size <= 50 else None, markersize=3)
+    from matplotlib.ticker import MaxNLocator
+
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_xlabel(xlabel)
     axes.set_ylabel(metric.replace("_", " "))
     axes.set_title(title if title is not None else metric.replace("_", " "))
@@ -202,7 +205,7 @@ def plot_misclassified(
     n = min(pictures.shape[0], max_images)
     columns = 5
     rows = max(1, -(-n // columns))
-    figure = _figure("plot_misclassified", (columns * 1.9, rows * 2.1 + 0.5))
+    figure = _figure("plot_misclassified", (columns * 1.9, rows * 2.3 + 0.5))
     if n == 0:
         axes = figure.add_subplot()
         axes.axis("off")
