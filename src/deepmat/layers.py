@@ -36,8 +36,6 @@ class Layer:
     """Base class. Subclasses set ``kind`` and implement build/forward/backward."""
 
     kind: ClassVar[str] = "Layer"
-    #: how many ``torch.nn`` modules the layer becomes in ``torch.nn.Sequential``
-    torch_modules: ClassVar[int] = 1
 
     def __init__(self) -> None:
         self.index = 0
@@ -108,7 +106,6 @@ class Dense(Layer):
         self.activation = activation
         self.init = init
         self.l2 = l2
-        self.torch_modules = 1 if activation == "identity" else 2
         self.cache: F.LayerCache | None = None
 
     def build(self, n_in, index, weight_rng, dtype, default_init="scaled", noise_rng=None):
@@ -169,7 +166,6 @@ class Activation(Layer):
         super().__init__()
         get_activation(activation)
         self.activation = activation
-        self.torch_modules = 0 if activation == "identity" else 1
         self.Z: np.ndarray | None = None
         self.A: np.ndarray | None = None
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from deepmat._checks import check_positive
 from deepmat.callbacks import Callback, History
 from deepmat.layers import BatchNorm
 from deepmat.optimizers import Optimizer
@@ -36,8 +37,6 @@ class Trainer:
         checkpoint: str | os.PathLike | None = None,
         checkpoint_every: int = 1,
     ) -> None:
-        from deepmat._checks import check_positive
-
         check_positive(checkpoint_every, "checkpoint_every", integer=True)
         self.net = net
         self.optimizer = optimizer
@@ -134,8 +133,6 @@ class Trainer:
         bns = [layer for layer in self.net.layers if isinstance(layer, BatchNorm)]
         for layer, count in zip(bns, state["num_batches_tracked"], strict=True):
             layer.num_batches_tracked = int(count)
-        from deepmat.callbacks import History
-
         self.history = History.from_json(state["history"])
 
     # -- the loop ----------------------------------------------------------------------
