@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 import deepmat
-from deepmat import activations, functional, losses
+from deepmat import activations, losses
+from deepmat.layers import Dense
 from deepmat.network import Network
 
 HIDDEN = ["relu", "leaky_relu", "tanh", "sigmoid", "identity"]
@@ -98,13 +99,14 @@ def test_gradcheck_at_a_minimum_where_every_gradient_is_zero():
 # -- gradcheck detects a wrong backward pass ----------------------------------------------
 
 
-def linear_backward_seed_erratum(dZ, cache, compute_dA_prev=True):
+CORRECT_BACKWARD_DZ = Dense.backward_dZ
+
+
+def backward_dZ_seed_erratum(self, dZ, need_dA_prev=True):
     """Seed 002's table: db = (1/m)·meanOfEachRow(dZ) — divides by m twice (SPEC §3)."""
-    m = cache.A_prev.shape[1]
-    dW = dZ @ cache.A_prev.T / m
-    db = dZ.mean(axis=1, keepdims=True) / m
-    dA_prev = cache.W.T @ dZ if compute_dA_prev else None
-    return dA_prev, dW, db
+    dA_prev = CORRECT_BACKWARD_DZ(self, dZ, need_dA_prev)
+    self.grads[f"db{self.index}"] /= dZ.shape[1]
+    return dA_prev
 
 
 FAILURE = re.compile(
@@ -117,7 +119,7 @@ FAILURE = re.compile(
 def test_broken_linear_backward_raises_naming_layer_parameter_index_and_values(monkeypatch):
     net, X, y = make_problem("tanh", "sigmoid", "binary_cross_entropy", 3, seed=11)
     assert deepmat.gradcheck(net, X, y).passed  # correct before the sabotage
-    monkeypatch.setattr(functional, "linear_backward", linear_backward_seed_erratum)
+    monkeypatch.setattr(Dense, "backward_dZ", backward_dZ_seed_erratum)
     with pytest.raises(deepmat.GradcheckError) as excinfo:
         deepmat.gradcheck(net, X, y)
     message = str(excinfo.value)
@@ -169,7 +171,7 @@ def test_broken_chained_output_gradient_is_caught(monkeypatch):
 
 def test_raise_on_failure_false_returns_failed_result(monkeypatch):
     net, X, y = make_problem("sigmoid", "identity", "mse", 2, seed=14)
-    monkeypatch.setattr(functional, "linear_backward", linear_backward_seed_erratum)
+    monkeypatch.setattr(Dense, "backward_dZ", backward_dZ_seed_erratum)
     result = deepmat.gradcheck(net, X, y, raise_on_failure=False)
     assert isinstance(result, deepmat.GradcheckResult)
     assert result.passed is False
@@ -239,7 +241,7 @@ def test_max_entries_still_finds_a_wrong_gradient(monkeypatch):
     net = Network([30, 20, 1], "tanh", "sigmoid", seed=4)
     rng = np.random.RandomState(4)
     X, y = rng.randn(6, 30), rng.randint(0, 2, size=6)
-    monkeypatch.setattr(functional, "linear_backward", linear_backward_seed_erratum)
+    monkeypatch.setattr(Dense, "backward_dZ", backward_dZ_seed_erratum)
     with pytest.raises(deepmat.GradcheckError, match=r"parameter b"):
         deepmat.gradcheck(net, X, y, max_entries=3)
 

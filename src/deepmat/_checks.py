@@ -71,9 +71,27 @@ def cast_finite(array: np.ndarray, name: str, dtype: np.dtype) -> np.ndarray:
     return converted
 
 
+def all_finite(array: np.ndarray) -> bool:
+    """True when no entry of ``array`` is NaN or ±inf.
+
+    One summing pass with no temporary array (``np.isfinite(X).all()`` would allocate a
+    boolean copy of X: 47 MB for Fashion-MNIST): a sum is finite only if every term is, so a
+    finite sum settles it; a non-finite one (a NaN or inf, or finite values overflowing) is
+    settled entry by entry.
+    """
+    if array.dtype.kind in "biu" or array.size == 0:
+        return True
+    if array.size <= 65536:  # small: the direct test is quicker than setting up errstate
+        return bool(np.isfinite(array).all())
+    with np.errstate(all="ignore"):
+        if np.isfinite(np.add.reduce(array, axis=None)):
+            return True
+    return bool(np.isfinite(array).all())
+
+
 def check_finite(array: np.ndarray, name: str) -> None:
     """Raise ``ValueError`` naming the first non-finite entry of ``array``."""
-    if not np.isfinite(array).all():
+    if not all_finite(array):
         bad = np.argwhere(~np.isfinite(array))[0]
         raise ValueError(
             f"{name} must be finite; received {array[tuple(bad)]} at index {tuple(int(i) for i in bad)}"

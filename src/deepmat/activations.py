@@ -9,6 +9,11 @@ is cheaper, so nothing the forward pass computed is computed again.
 All forms are numerically stable for |z| up to 1e4 and above (no overflow warnings) and
 keep the dtype of their input (float32 stays float32).
 
+Every function also takes ``out=``: an array of the result's shape and dtype to write into
+instead of allocating a new one (the layers pass buffers they allocate once per ``fit``).
+``out`` may be the input itself (``relu(Z, out=Z)``) — each function reads an input before
+overwriting it. Without ``out`` nothing is mutated.
+
 >>> import numpy as np
 >>> Z = np.array([[-1.0, 0.0, 2.0]])
 >>> relu(Z)
@@ -29,85 +34,100 @@ from deepmat._checks import unknown_name
 LEAKY_RELU_SLOPE = 0.01
 
 
-def sigmoid(Z: np.ndarray) -> np.ndarray:
+Out = np.ndarray | None
+
+
+def _into(result: np.ndarray, out: Out) -> np.ndarray:
+    """``result``, copied into ``out`` when one is given (for forms computed out of place)."""
+    if out is None:
+        return result
+    np.copyto(out, result)
+    return out
+
+
+def sigmoid(Z: np.ndarray, out: Out = None) -> np.ndarray:
     """σ(z) = 1 / (1 + e^(−z)), elementwise; shape of ``Z``.
 
     Computed as ``e^(min(z,0)) / (1 + e^(−|z|))``: the exponent is never positive, so
     nothing overflows for large |z| (the textbook form overflows e^(−z) for z ≪ 0).
     """
     E = np.exp(-np.abs(Z))
-    return np.where(Z >= 0, 1.0, E) / (1.0 + E)
+    return _into(np.where(Z >= 0, 1.0, E) / (1.0 + E), out)
 
 
-def sigmoid_backward(dA: np.ndarray, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
+def sigmoid_backward(dA: np.ndarray, Z: np.ndarray, A: np.ndarray, out: Out = None) -> np.ndarray:
     """dZ = dA ⊙ σ'(Z) with σ'(z) = σ(z)·(1 − σ(z)), using the cached ``A = σ(Z)``."""
-    return dA * A * (1 - A)
+    return _into(dA * A * (1 - A), out)
 
 
-def relu(Z: np.ndarray) -> np.ndarray:
+def relu(Z: np.ndarray, out: Out = None) -> np.ndarray:
     """ReLU(z) = max(0, z), elementwise; shape of ``Z``."""
-    return np.maximum(Z, 0)
+    return np.maximum(Z, 0, out=out)
 
 
-def relu_backward(dA: np.ndarray, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
+def relu_backward(dA: np.ndarray, Z: np.ndarray, A: np.ndarray, out: Out = None) -> np.ndarray:
     """dZ = dA ⊙ 1[Z > 0] — derivative 1 for z > 0 and 0 for z ≤ 0, the seeds' choice at 0."""
-    return np.where(Z > 0, dA, 0).astype(dA.dtype, copy=False)
+    return np.multiply(dA, Z > 0, out=out, dtype=dA.dtype)
 
 
-def leaky_relu(Z: np.ndarray) -> np.ndarray:
+def leaky_relu(Z: np.ndarray, out: Out = None) -> np.ndarray:
     """LeakyReLU(z) = z for z > 0, 0.01·z otherwise (PyTorch's default slope)."""
-    return np.where(Z > 0, Z, Z * LEAKY_RELU_SLOPE)
+    return _into(np.where(Z > 0, Z, Z * LEAKY_RELU_SLOPE), out)
 
 
-def leaky_relu_backward(dA: np.ndarray, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
+def leaky_relu_backward(dA: np.ndarray, Z: np.ndarray, A: np.ndarray, out: Out = None) -> np.ndarray:
     """dZ = dA ⊙ (1 for z > 0, 0.01 for z ≤ 0)."""
-    return np.where(Z > 0, dA, dA * LEAKY_RELU_SLOPE)
+    return _into(np.where(Z > 0, dA, dA * LEAKY_RELU_SLOPE), out)
 
 
-def tanh(Z: np.ndarray) -> np.ndarray:
+def tanh(Z: np.ndarray, out: Out = None) -> np.ndarray:
     """tanh(z), elementwise (NumPy's ``tanh`` saturates to ±1 without overflow)."""
-    return np.tanh(Z)
+    return np.tanh(Z, out=out)
 
 
-def tanh_backward(dA: np.ndarray, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
+def tanh_backward(dA: np.ndarray, Z: np.ndarray, A: np.ndarray, out: Out = None) -> np.ndarray:
     """dZ = dA ⊙ (1 − A²), using the cached ``A = tanh(Z)``."""
-    return dA * (1 - A * A)
+    return _into(dA * (1 - A * A), out)
 
 
-def softmax(Z: np.ndarray) -> np.ndarray:
+def softmax(Z: np.ndarray, out: Out = None) -> np.ndarray:
     """Softmax over each column: a_i = e^(z_i) / Σ_k e^(z_k); ``Z`` is ``(n_classes, m)``.
 
     The column maximum is subtracted first (it cancels in the ratio), so every exponent
     is ≤ 0 and nothing overflows; each column of the result sums to 1.
     """
-    E = np.exp(Z - Z.max(axis=0, keepdims=True))
-    return E / E.sum(axis=0, keepdims=True)
+    # (np.maximum.reduce and np.add.reduce are Z.max and Z.sum without their Python wrappers:
+    # it matters for one sample, where the wrappers cost more than the arithmetic)
+    E = np.subtract(Z, np.maximum.reduce(Z, axis=0, keepdims=True), out=out)
+    np.exp(E, out=E)
+    E /= np.add.reduce(E, axis=0, keepdims=True)
+    return E
 
 
-def softmax_backward(dA: np.ndarray, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
+def softmax_backward(dA: np.ndarray, Z: np.ndarray, A: np.ndarray, out: Out = None) -> np.ndarray:
     """dZ = Jᵀ·dA per column, with the softmax Jacobian J_ij = a_i(δ_ij − a_j) (seed 004).
 
     Written without forming J: dZ = A ⊙ (dA − Σ_k a_k·dA_k), column by column.
     """
-    return A * (dA - (A * dA).sum(axis=0, keepdims=True))
+    return _into(A * (dA - (A * dA).sum(axis=0, keepdims=True)), out)
 
 
-def identity(Z: np.ndarray) -> np.ndarray:
+def identity(Z: np.ndarray, out: Out = None) -> np.ndarray:
     """g(z) = z (the output of a regression network)."""
-    return Z
+    return Z if out is None or out is Z else _into(Z, out)
 
 
-def identity_backward(dA: np.ndarray, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
+def identity_backward(dA: np.ndarray, Z: np.ndarray, A: np.ndarray, out: Out = None) -> np.ndarray:
     """dZ = dA."""
-    return dA
+    return dA if out is None or out is dA else _into(dA, out)
 
 
 class Activation(NamedTuple):
     """An activation's forward ``A = g(Z)`` and backward ``dZ = backward(dA, Z, A)``."""
 
     name: str
-    forward: Callable[[np.ndarray], np.ndarray]
-    backward: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+    forward: Callable[..., np.ndarray]
+    backward: Callable[..., np.ndarray]
 
 
 ACTIVATIONS: dict[str, Activation] = {

@@ -6,8 +6,15 @@ Each layer works in the seeds' column layout — its input A_prev is ``(n_in, m)
 - ``backward(dA, need_dA_prev=True) -> dA_prev``: given ∂S/∂A for S = Σᵢ L(a⁽ⁱ⁾, y⁽ⁱ⁾), the
   per-sample losses summed (the seeds' dA), it stores the gradients of the cost J = S/m in
   ``grads`` and returns ∂S/∂A_prev;
+- ``infer(A_prev) -> A``: the inference-mode forward, keeping nothing;
 - ``params`` / ``grads`` / ``buffers``: dicts of arrays keyed by the seeds' names with the
   layer number l, e.g. ``W2``, ``dW2``, ``gamma2``, ``running_mean2``.
+
+Speed without a second code path: each gradient is written into the layer's own ``grads``
+array (``out=``), so a :class:`deepmat.Network` can make every ``dW``/``db`` a view of one
+flat gradient buffer that the optimiser updates in one go; and while a ``workspace`` is
+active (during ``fit``) the training forward and backward write Z, A, dZ and dA_prev into
+buffers allocated once per batch size instead of allocating new arrays on every batch.
 
 The layer number l is that of the :class:`Dense` layer it follows, so a network's weights are
 ``W1 … WL`` whatever dropout or batch normalisation sits between them.
@@ -32,6 +39,19 @@ from deepmat.activations import get_activation
 from deepmat.initializers import check_init, draw_weights
 
 
+def z_order(n_out: int, m: int) -> str:
+    """The memory order of a Dense layer's Z[l], A[l] and dZ[l] ``(n[l], m)``: column-major
+    ("F") when the layer has fewer units than the batch has samples, row-major ("C") otherwise.
+
+    Either way the arrays are (n[l], m) and hold the same numbers; the order only decides
+    which way round OpenBLAS computes W·A (see :meth:`Dense._linear`). Measured on the cat
+    model's first layer (n[1] = 20, m = 209, n[0] = 12288, float64): 1.4 ms column-major
+    against 2.4 ms row-major; for n[l] ≥ m the row-major product is as fast or faster. A
+    fixed rule, not a timing, so that the same inputs always give the same bits.
+    """
+    return "F" if n_out < m else "C"
+
+
 class Layer:
     """Base class. Subclasses set ``kind`` and implement build/forward/backward."""
 
@@ -40,9 +60,31 @@ class Layer:
     def __init__(self) -> None:
         self.index = 0
         self.n_out = 0
+        self.dtype = np.dtype("float64")
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
         self.buffers: dict[str, np.ndarray] = {}
+        #: scratch arrays by (name, shape) while training inside ``fit``; ``None`` otherwise
+        self.workspace: dict[tuple[str, tuple[int, ...]], np.ndarray] | None = None
+
+    def _scratch(self, name: str, shape: tuple[int, ...], order: str = "C") -> np.ndarray:
+        """An array to write an intermediate into: the workspace's (reused from batch to batch)
+        while one is active, else a new one (so results handed to a caller are never reused)."""
+        if self.workspace is None:
+            return np.empty(shape, self.dtype, order=order)
+        key = (name, shape, order)
+        array = self.workspace.get(key)
+        if array is None:
+            array = self.workspace[key] = np.empty(shape, self.dtype, order=order)
+        return array
+
+    def _grad(self, name: str) -> np.ndarray:
+        """The array that holds ∂J/∂``name`` (shape of the parameter), created on first use."""
+        key = f"d{name}"
+        array = self.grads.get(key)
+        if array is None or array.shape != self.params[name].shape:
+            array = self.grads[key] = np.empty_like(self.params[name])
+        return array
 
     def build(
         self,
@@ -56,10 +98,15 @@ class Layer:
         """Create the layer's arrays for an input of ``n_in`` units; return its output size."""
         self.index = index
         self.n_out = n_in
+        self.dtype = np.dtype(dtype)
         return n_in
 
     def forward(self, A_prev: np.ndarray, training: bool) -> np.ndarray:
         raise NotImplementedError
+
+    def infer(self, A_prev: np.ndarray) -> np.ndarray:
+        """The inference-mode output, without keeping a cache for backward."""
+        return self.forward(A_prev, training=False)
 
     def backward(self, dA: np.ndarray, need_dA_prev: bool = True) -> np.ndarray | None:
         raise NotImplementedError
@@ -109,7 +156,7 @@ class Dense(Layer):
         self.cache: F.LayerCache | None = None
 
     def build(self, n_in, index, weight_rng, dtype, default_init="scaled", noise_rng=None):
-        self.index = index
+        super().build(n_in, index, weight_rng, dtype)
         self.n_out = self.units
         self.params = {
             f"W{index}": draw_weights(self.init or default_init, weight_rng, self.units, n_in, dtype.name),
@@ -125,21 +172,73 @@ class Dense(Layer):
     def b(self) -> np.ndarray:
         return self.params[f"b{self.index}"]
 
+    def _check_input(self, A_prev: np.ndarray) -> None:
+        W = self.W
+        if A_prev.ndim != 2 or A_prev.shape[0] != W.shape[1] or A_prev.dtype != W.dtype:
+            raise ValueError(
+                f"layer {self.index}: A{self.index - 1} must be ({W.shape[1]}, m) {W.dtype} to match "
+                f"W{self.index} {W.shape}; received {A_prev.shape} {A_prev.dtype}"
+            )
+
+    def _linear(self, A_prev: np.ndarray, Z: np.ndarray) -> np.ndarray:
+        """Z[l] = W[l]·A[l-1] + b[l], written into ``Z`` (n[l], m).
+
+        When Z is column-major (see :func:`z_order`) the product is computed as its transpose,
+        Zᵀ = A[l-1]ᵀ·W[l]ᵀ, into Zᵀ (row-major): the same numbers, but OpenBLAS runs a
+        product with few output rows (n[l] < m) up to 1.8× faster this way round.
+        """
+        W = self.W
+        if Z.flags.f_contiguous and not Z.flags.c_contiguous:
+            np.matmul(A_prev.T, W.T, out=Z.T)
+        else:
+            np.matmul(W, A_prev, out=Z)
+        Z += self.b
+        return Z
+
     def forward(self, A_prev: np.ndarray, training: bool) -> np.ndarray:
-        A, self.cache = F.linear_activation_forward(A_prev, self.W, self.b, self.activation, layer=self.index)
+        """Z[l] = W[l]·A[l-1] + b[l], A[l] = g[l](Z[l]); keeps the cache (A[l-1], W, b, Z, A)."""
+        self._check_input(A_prev)
+        shape = (self.units, A_prev.shape[1])
+        order = z_order(*shape)
+        Z = self._linear(A_prev, self._scratch("Z", shape, order))
+        g = get_activation(self.activation)
+        A = Z if g.name == "identity" else g.forward(Z, out=self._scratch("A", shape, order))
+        self.cache = F.LayerCache(A_prev, self.W, self.b, Z, A)
         return A
 
+    def infer(self, A_prev: np.ndarray) -> np.ndarray:
+        """A[l] = g[l](W[l]·A[l-1] + b[l]), computed in one array (Z is not kept)."""
+        self._check_input(A_prev)
+        shape = (self.units, A_prev.shape[1])
+        Z = self._linear(A_prev, np.empty(shape, self.dtype, order=z_order(*shape)))
+        return get_activation(self.activation).forward(Z, out=Z)
+
     def backward(self, dA: np.ndarray, need_dA_prev: bool = True) -> np.ndarray | None:
-        dZ = get_activation(self.activation).backward(dA, self.cache.Z, self.cache.A)
-        return self.backward_dZ(dZ, need_dA_prev)
+        """dZ[l] = dA[l] ⊙ g[l]'(Z[l]), then :meth:`backward_dZ`."""
+        cache, g = self.cache, get_activation(self.activation)
+        out = None if g.name == "identity" else self._scratch("dZ", dA.shape, z_order(*dA.shape))
+        return self.backward_dZ(g.backward(dA, cache.Z, cache.A, out=out), need_dA_prev)
 
     def backward_dZ(self, dZ: np.ndarray, need_dA_prev: bool = True) -> np.ndarray | None:
-        """Backward from dZ[l] directly (the output layer's fused A − Y)."""
-        dA_prev, dW, db = F.linear_backward(dZ, self.cache, need_dA_prev)
+        """Backward from dZ[l] directly (the output layer's fused A − Y) — SPEC §3:
+
+        dW[l] = (1/m)·dZ[l]·A[l-1]ᵀ (+ λ·W[l]),  db[l] = (1/m)·Σ_columns dZ[l],
+        dA[l-1] = W[l]ᵀ·dZ[l] (only when ``need_dA_prev``).
+
+        The 1/m is applied to dZ (n[l] × m numbers) rather than to dW (n[l] × n[l-1]).
+        Writes into ``grads`` and returns dA[l-1] ``(n[l-1], m)``.
+        """
+        cache, l = self.cache, self.index
+        if dZ.shape != cache.Z.shape:
+            raise ValueError(f"layer {l}: dZ is {dZ.shape} but Z{l} is {cache.Z.shape}")
+        dZ_mean = np.multiply(dZ, 1 / dZ.shape[1], out=self._scratch("dZ/m", dZ.shape, z_order(*dZ.shape)))
+        dW = np.matmul(dZ_mean, cache.A_prev.T, out=self._grad(f"W{l}"))
+        np.sum(dZ_mean, axis=1, keepdims=True, out=self._grad(f"b{l}"))
         if self.l2:
             dW += self.l2 * self.W
-        self.grads = {f"dW{self.index}": dW, f"db{self.index}": db}
-        return dA_prev
+        if not need_dA_prev:
+            return None
+        return np.matmul(self.W.T, dZ, out=self._scratch("dA_prev", cache.A_prev.shape))
 
     def penalty(self) -> float:
         if not self.l2:
@@ -171,7 +270,7 @@ class Activation(Layer):
 
     def forward(self, A_prev: np.ndarray, training: bool) -> np.ndarray:
         self.Z = A_prev
-        self.A = get_activation(self.activation).forward(A_prev)
+        self.A = get_activation(self.activation).forward(A_prev, out=self._scratch("A", A_prev.shape))
         return self.A
 
     def backward(self, dA: np.ndarray, need_dA_prev: bool = True) -> np.ndarray | None:
@@ -285,10 +384,8 @@ class BatchNorm(Layer):
         x_hat, inv_std, training = self.cache
         m = dA.shape[1]
         gamma = self.params[f"gamma{l}"]
-        self.grads = {
-            f"dgamma{l}": (dA * x_hat).sum(axis=1, keepdims=True) / m,
-            f"dbeta{l}": dA.sum(axis=1, keepdims=True) / m,
-        }
+        np.divide((dA * x_hat).sum(axis=1, keepdims=True), m, out=self._grad(f"gamma{l}"))
+        np.divide(dA.sum(axis=1, keepdims=True), m, out=self._grad(f"beta{l}"))
         if not need_dA_prev:
             return None
         if not training:  # μ and σ² are constants at inference

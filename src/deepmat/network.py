@@ -222,6 +222,28 @@ class Network:
                     )
             dict.update(self._params, layer.params)
             dict.update(self._buffers, layer.buffers)
+        self._pack()
+
+    def _pack(self) -> None:
+        """Move every parameter into one flat array θ and give every layer its gradients as
+        views of one flat array ∂J/∂θ of the same layout: the optimiser then updates all
+        parameters with a handful of whole-array operations (and a distributed run averages
+        all gradients in one message). ``W1`` etc. stay ordinary arrays of their own shapes —
+        views into θ."""
+        total = sum(a.size for a in self._params.values())
+        self._theta = np.empty(total, self.dtype)
+        self._dtheta = np.zeros(total, self.dtype)
+        self._flat_grads: dict[str, np.ndarray] = {}
+        offset = 0
+        for layer in self.layers:
+            for name, array in layer.params.items():
+                view = self._theta[offset : offset + array.size].reshape(array.shape)
+                view[...] = array
+                layer.params[name] = view
+                dict.__setitem__(self._params, name, view)
+                grad = self._dtheta[offset : offset + array.size].reshape(array.shape)
+                layer.grads[f"d{name}"] = self._flat_grads[f"d{name}"] = grad
+                offset += array.size
 
     # -- description -------------------------------------------------------------------
 
@@ -386,11 +408,25 @@ class Network:
         return Y
 
     def _forward(self, A0: np.ndarray, training: bool = False) -> np.ndarray:
-        """A[L] ``(n[L], m)`` from A[0] ``(n[0], m)``, layer by layer (SPEC §2)."""
+        """A[L] ``(n[L], m)`` from A[0] ``(n[0], m)``, layer by layer (SPEC §2), keeping each
+        layer's cache for :meth:`_backward`."""
         A = A0
         for layer in self.layers:
             A = layer.forward(A, training)
         return A
+
+    def _infer(self, A0: np.ndarray) -> np.ndarray:
+        """A[L] in inference mode, keeping no caches (the path of predict)."""
+        A = A0
+        for layer in self.layers:
+            A = layer.infer(A)
+        return A
+
+    def _use_workspace(self, active: bool) -> None:
+        """While active (inside fit), the layers' training passes reuse their intermediates'
+        arrays from batch to batch; deactivating frees them."""
+        for layer in self.layers:
+            layer.workspace = {} if active else None
 
     def _cost(self, AL: np.ndarray, Y: np.ndarray) -> float:
         """J, including the layers' L2 terms."""
@@ -410,17 +446,28 @@ class Network:
             grads.update(layer.grads)
         return grads
 
+    def _step(self, optimizer: Optimizer, grads: dict[str, np.ndarray]) -> None:
+        """One optimiser step from :meth:`_backward`'s gradients: on the flat θ and ∂J/∂θ at
+        once when every gradient is still the layers' view of the flat buffer (always, unless
+        a layer replaced its ``grads``), else parameter by parameter."""
+        flat = self._flat_grads
+        if len(grads) == len(flat) and all(grads[k] is v for k, v in flat.items()):
+            optimizer.step_flat(self._theta, self._dtheta, self._params)
+        else:
+            optimizer.step(self._params, grads)
+
     # -- public API, row layout --------------------------------------------------------
 
     def forward(self, X: Any, training: bool = False) -> np.ndarray:
         """Output activations A[L]ᵀ, ``(n_samples, n[L])`` (inference mode unless ``training``)."""
-        return self._forward(self._columns(X), training).T
+        A0 = self._columns(X)
+        return (self._forward(A0, training) if training else self._infer(A0)).T
 
     def cost(self, X: Any, y: Any, training: bool = False) -> float:
         """The mean cost J over the samples of ``(X, y)``, L2 terms included."""
         A0 = self._columns(X)
         Y = self._targets(y, A0.shape[1])
-        return self._cost(self._forward(A0, training), Y)
+        return self._cost(self._forward(A0, training) if training else self._infer(A0), Y)
 
     def gradients(self, X: Any, y: Any, training: bool = False) -> dict[str, np.ndarray]:
         """∂J/∂θ for every parameter θ, as ``{"dW1": …, "db1": …}`` shaped like the parameters.
@@ -429,7 +476,7 @@ class Network:
         batch norm on batch statistics, running statistics updated)."""
         A0 = self._columns(X)
         Y = self._targets(y, A0.shape[1])
-        return self._backward(self._forward(A0, training), Y)
+        return {k: v.copy() for k, v in self._backward(self._forward(A0, training), Y).items()}
 
     def fit(
         self,

@@ -3,6 +3,9 @@
 Each optimiser holds its hyperparameters (checked on construction) and its state (velocity,
 moment estimates, step count t), and updates the parameters **in place**:
 ``optimizer.step(params, grads)`` with ``params = {"W1": …}`` and ``grads = {"dW1": …}``.
+Every rule is elementwise, so :meth:`Optimizer.step_flat` applies it to all parameters at
+once when they are views of one flat array θ (as in a :class:`deepmat.Network`): a dozen
+whole-array operations per step instead of a dozen per parameter.
 The rules are PyTorch's (``torch.optim``), so a model trained here and there takes the same
 steps; the tests check 10 steps against ``torch.optim`` in float64.
 
@@ -52,11 +55,23 @@ class Optimizer:
         self.learning_rate = float(learning_rate)
         self.t = 0
         self.state: dict[str, dict[str, np.ndarray]] = {slot: {} for slot in self.slots}
+        self._flat: dict[str, np.ndarray] | None = None  # slot → flat state (step_flat)
+        self._flat_key: tuple | None = None
+        self._temp: dict[str, np.ndarray] = {}  # scratch arrays, not state
 
     def _slot(self, slot: str, name: str, like: np.ndarray) -> np.ndarray:
+        if name == FLAT:
+            return self._flat[slot]
         buffer = self.state[slot].get(name)
         if buffer is None:
             buffer = self.state[slot][name] = np.zeros_like(like)
+        return buffer
+
+    def _scratch(self, name: str, like: np.ndarray) -> np.ndarray:
+        """A temporary the update rule may overwrite, kept between steps (not saved)."""
+        buffer = self._temp.get(name)
+        if buffer is None or buffer.shape != like.shape or buffer.dtype != like.dtype:
+            buffer = self._temp[name] = np.empty_like(like)
         return buffer
 
     def step(self, params: Params, grads: Params) -> None:
@@ -64,6 +79,35 @@ class Optimizer:
         self.t += 1
         for name, theta in params.items():
             self.update(name, theta, grads[f"d{name}"])
+
+    def step_flat(self, theta: np.ndarray, g: np.ndarray, params: Params) -> None:
+        """The same step as :meth:`step`, on the flat θ and gradient g at once.
+
+        ``params`` names the parameters, in order, whose views tile θ (``W1`` the first
+        ``W1.size`` entries, and so on). The per-parameter state (``state[slot][name]``, what
+        checkpoints save) becomes views of flat state arrays laid out like θ.
+        """
+        key = (id(theta), theta.shape, tuple((k, v.shape) for k, v in params.items()))
+        if self._flat is None or self._flat_key != key:
+            self._bind_flat(theta, params)
+            self._flat_key = key
+        self.t += 1
+        self.update(FLAT, theta, g)
+
+    def _bind_flat(self, theta: np.ndarray, params: Params) -> None:
+        self._flat = {}
+        for slot in self.slots:
+            flat = np.zeros_like(theta)
+            offset = 0
+            for name, array in params.items():
+                view = flat[offset : offset + array.size].reshape(array.shape)
+                if name in self.state[slot]:
+                    view[...] = self.state[slot][name]
+                self.state[slot][name] = view
+                offset += array.size
+            if offset != theta.size:
+                raise ValueError(f"the parameters hold {offset} numbers but θ has {theta.size}")
+            self._flat[slot] = flat
 
     def update(self, name: str, theta: np.ndarray, g: np.ndarray) -> None:
         raise NotImplementedError
@@ -83,6 +127,7 @@ class Optimizer:
             setattr(self, key, value)
         self.t = int(scalars["t"])
         self.state = {slot: {} for slot in self.slots}
+        self._flat = self._flat_key = None
         for key, array in arrays.items():
             slot, _, name = key.partition(".")
             if slot not in self.state:
@@ -180,13 +225,25 @@ class Adam(Optimizer):
     def update(self, name: str, theta: np.ndarray, g: np.ndarray) -> None:
         m = self._slot("m", name, theta)
         v = self._slot("v", name, theta)
-        m += (1 - self.beta1) * (g - m)
-        v *= self.beta2
-        v += (1 - self.beta2) * g * g
+        T = self._scratch(name, theta)  # one temporary, reused: no allocation per step
         bias1 = 1 - self.beta1**self.t
         bias2 = 1 - self.beta2**self.t
-        denominator = np.sqrt(v) / math.sqrt(bias2) + self.eps
-        theta -= (self.learning_rate / bias1) * m / denominator
+        np.subtract(g, m, out=T)  # m ← m + (1 − β₁)(g − m)
+        T *= 1 - self.beta1
+        m += T
+        np.multiply(g, g, out=T)  # v ← β₂v + (1 − β₂)g²
+        T *= 1 - self.beta2
+        v *= self.beta2
+        v += T
+        # θ ← θ − α·m̂ / (√v̂ + ε) with m̂ = m / (1 − β₁ᵗ), v̂ = v / (1 − β₂ᵗ); multiplying the
+        # fraction above and below by √(1 − β₂ᵗ) saves one pass over the parameters:
+        # θ ← θ − (α·√(1 − β₂ᵗ) / (1 − β₁ᵗ))·m / (√v + ε·√(1 − β₂ᵗ))
+        root_bias2 = math.sqrt(bias2)
+        np.sqrt(v, out=T)
+        T += self.eps * root_bias2
+        np.divide(m, T, out=T)
+        T *= self.learning_rate * root_bias2 / bias1
+        theta -= T
 
     def get_config(self) -> dict[str, Any]:
         return {
@@ -233,6 +290,10 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {
     "adam": Adam,
     "adamw": AdamW,
 }
+
+
+#: the name :meth:`Optimizer.step_flat` updates the flat θ under
+FLAT = "*"
 
 
 def _name_of(optimizer: Optimizer) -> str:

@@ -1,9 +1,11 @@
 """The training loop behind :meth:`deepmat.Network.fit`: epochs of mini-batches, callbacks,
 validation, checkpoints, exact resume, divergence and Ctrl-C handling.
 
-One epoch: shuffle the rows of (X, Y) once into buffers allocated once per fit (one
-contiguous copy instead of fancy-indexing every batch); then for each batch of rows
-A[0] = X_batchᵀ, forward in training mode, the cost J, backward, one optimiser step.
+One epoch: draw a permutation of the rows; then for each batch, gather its rows of (X, Y)
+into two batch buffers allocated once per fit (no second copy of the data set, and the
+batch is hot in cache when it is used), A[0] = X_batchᵀ, forward in training mode, the cost
+J, backward, one optimiser step on the flat parameter vector. Intermediates (Z, A, dZ,
+dA_prev) live in buffers the layers allocate once per batch size (``Network._use_workspace``).
 """
 
 from __future__ import annotations
@@ -162,9 +164,13 @@ class Trainer:
         m = X.shape[0]
         n_batches = -(-m // batch_size)
         has_batch_norm = any(isinstance(layer, BatchNorm) for layer in net.layers)
-        X_epoch, Y_epoch = (np.empty_like(X), np.empty_like(Y)) if shuffle else (X, Y)
+        if shuffle:
+            X_batch = np.empty((batch_size, X.shape[1]), X.dtype)
+            Y_batch = np.empty((batch_size, Y.shape[1]), Y.dtype)
+        order = None
         snapshot = None
         net.stop_training = self.stopped
+        net._use_workspace(True)
         try:
             while self.epoch < epochs and not net.stop_training:
                 epoch = self.epoch
@@ -177,8 +183,6 @@ class Trainer:
                     callback.on_epoch_begin(epoch)
                 if shuffle:
                     order = net.shuffle_rng.permutation(m)
-                    np.take(X, order, axis=0, out=X_epoch, mode="clip")  # clip: no bounds buffer
-                    np.take(Y, order, axis=0, out=Y_epoch, mode="clip")
                 if snapshot is None or n_batches > 1 or epoch % SNAPSHOT_EVERY_STEPS == 0:
                     snapshot = (epoch, {k: v.copy() for k, v in net.params.items()})
                 while self.batch < n_batches:
@@ -187,8 +191,13 @@ class Trainer:
                     self.batch += 1
                     if has_batch_norm and stop - start < 2:
                         continue  # batch norm cannot normalise a batch of one sample
-                    Y_rows = Y_epoch[start:stop]
-                    AL = net._forward(X_epoch[start:stop].T, training=True)
+                    if shuffle:  # clip: the indices are valid, skip np.take's bounds buffer
+                        rows = order[start:stop]
+                        X_rows = np.take(X, rows, axis=0, out=X_batch[: stop - start], mode="clip")
+                        Y_rows = np.take(Y, rows, axis=0, out=Y_batch[: stop - start], mode="clip")
+                    else:
+                        X_rows, Y_rows = X[start:stop], Y[start:stop]
+                    AL = net._forward(X_rows.T, training=True)
                     cost = net._cost(AL, Y_rows.T)
                     if not np.isfinite(cost):
                         self._diverged(cost, epoch, b, n_batches, snapshot)
@@ -196,7 +205,7 @@ class Trainer:
                     self.seen += stop - start
                     if net.is_classifier:
                         self.correct += net.n_correct(AL.T, Y_rows)
-                    optimizer.step(net.params, net._backward(AL, Y_rows.T))
+                    net._step(optimizer, net._backward(AL, Y_rows.T))
                     for callback in self.callbacks:
                         callback.on_batch_end(b, {"loss": cost})
                 logs = {"loss": self.loss_sum / self.seen}
@@ -222,13 +231,15 @@ class Trainer:
                 file=sys.stderr,
                 flush=True,
             )
+        finally:
+            net._use_workspace(False)
         for callback in self.callbacks:
             callback.on_train_end()
         return self.history
 
     def _validate(self, X_val: np.ndarray, Y_val: np.ndarray) -> dict[str, float]:
         net = self.net
-        AL = net._forward(X_val.T, training=False)
+        AL = net._infer(X_val.T)
         logs = {"val_loss": net._cost(AL, Y_val.T)}
         if net.is_classifier:
             logs["val_accuracy"] = net.n_correct(AL.T, Y_val) / X_val.shape[0]
