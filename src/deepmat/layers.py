@@ -238,7 +238,14 @@ class Dense(Layer):
             dW += self.l2 * self.W
         if not need_dA_prev:
             return None
-        return np.matmul(self.W.T, dZ, out=self._scratch("dA_prev", cache.A_prev.shape))
+        A_prev = cache.A_prev  # dA[l-1] in A[l-1]'s memory order, for the elementwise dZ[l-1]
+        order = "F" if A_prev.flags.f_contiguous and not A_prev.flags.c_contiguous else "C"
+        dA_prev = self._scratch("dA_prev", A_prev.shape, order)
+        if order == "F":
+            np.matmul(dZ.T, self.W, out=dA_prev.T)
+        else:
+            np.matmul(self.W.T, dZ, out=dA_prev)
+        return dA_prev
 
     def penalty(self) -> float:
         if not self.l2:
