@@ -29,6 +29,11 @@ class Callback:
 
     #: whether a checkpoint records this callback (progress displays are not part of the run)
     in_checkpoint: bool = True
+    #: whether the callback may change the network's parameters while training runs (assume
+    #: so for your own callbacks; deepmat's only read them, or restore them after the loop).
+    #: Full-batch gradient descent takes its Gram shortcut only when none does
+    #: (:mod:`deepmat.fullbatch`).
+    touches_parameters: bool = True
 
     def on_train_begin(self, net: Network, optimizer: Optimizer) -> None:
         self.net = net
@@ -89,6 +94,8 @@ def _mode(monitor: str, mode: str) -> str:
 class EarlyStopping(Callback):
     """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs; with
     ``restore_best_weights`` the network ends with the parameters of its best epoch."""
+
+    touches_parameters = False
 
     def __init__(
         self,
@@ -165,6 +172,8 @@ class ProgressBar(Callback):
     """Progress per epoch: a tqdm bar over the batches when output is a terminal, one plain
     line per epoch otherwise (``verbose=2`` forces plain lines)."""
 
+    touches_parameters = False
+
     in_checkpoint = False
 
     def __init__(self, epochs: int, n_batches: int, verbose: int = 1, stream: Any = None) -> None:
@@ -199,6 +208,8 @@ class ProgressBar(Callback):
 
 class CostPrinter(Callback):
     """The seeds' progress: ``Cost after iteration i: J`` every ``every`` iterations."""
+
+    touches_parameters = False
 
     in_checkpoint = False
 

@@ -154,6 +154,11 @@ class Dense(Layer):
         self.init = init
         self.l2 = l2
         self.cache: F.LayerCache | None = None
+        #: (1/m)·dZ[l] of the last backward pass
+        self.dZ_mean: np.ndarray | None = None
+        #: set by the trainer in full-batch gradient descent (deepmat.fullbatch.InputGram):
+        #: the training forward then takes W·A[0] from it instead of multiplying
+        self.input_gram: Any = None
 
     def build(self, n_in, index, weight_rng, dtype, default_init="scaled", noise_rng=None):
         super().build(n_in, index, weight_rng, dtype)
@@ -200,7 +205,11 @@ class Dense(Layer):
         self._check_input(A_prev)
         shape = (self.units, A_prev.shape[1])
         order = z_order(*shape)
-        Z = self._linear(A_prev, self._scratch("Z", shape, order))
+        Z = self._scratch("Z", shape, order)
+        if self.input_gram is not None and training and A_prev.shape == self.input_gram.A0.shape:
+            self.input_gram.linear(Z)
+        else:
+            self._linear(A_prev, Z)
         g = get_activation(self.activation)
         A = Z if g.name == "identity" else g.forward(Z, out=self._scratch("A", shape, order))
         self.cache = F.LayerCache(A_prev, self.W, self.b, Z, A)
@@ -232,6 +241,7 @@ class Dense(Layer):
         if dZ.shape != cache.Z.shape:
             raise ValueError(f"layer {l}: dZ is {dZ.shape} but Z{l} is {cache.Z.shape}")
         dZ_mean = np.multiply(dZ, 1 / dZ.shape[1], out=self._scratch("dZ/m", dZ.shape, z_order(*dZ.shape)))
+        self.dZ_mean = dZ_mean
         dW = np.matmul(dZ_mean, cache.A_prev.T, out=self._grad(f"W{l}"))
         np.sum(dZ_mean, axis=1, keepdims=True, out=self._grad(f"b{l}"))
         if self.l2:

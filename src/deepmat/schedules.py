@@ -25,6 +25,8 @@ from deepmat.callbacks import Callback, _mode
 class Schedule(Callback):
     """Base class: ``rate(epoch)`` from the starting rate ``base_lr``."""
 
+    touches_parameters = False
+
     base_lr: float | None = None
 
     def on_train_begin(self, net, optimizer) -> None:
@@ -90,6 +92,8 @@ class CosineDecay(Schedule):
 
 class ReduceLROnPlateau(Callback):
     """Multiply the rate by ``factor`` when ``monitor`` has not improved for ``patience`` epochs."""
+
+    touches_parameters = False
 
     def __init__(
         self,

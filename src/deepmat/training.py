@@ -17,10 +17,15 @@ from typing import Any
 
 import numpy as np
 
+from deepmat import fullbatch
 from deepmat._checks import check_positive
 from deepmat.callbacks import Callback, History
 from deepmat.layers import BatchNorm
 from deepmat.optimizers import Optimizer
+
+#: Full-batch gradient descent tracks W[1]·A[0] through the Gram matrix A[0]ᵀ·A[0] when that
+#: is exact and cheaper (:mod:`deepmat.fullbatch`); False always multiplies (for comparisons).
+USE_INPUT_GRAM = True
 
 #: In the seeds' full-batch form, a divergence rolls back to a snapshot this many
 #: iterations old at most (a snapshot every iteration would cost a copy of W per step).
@@ -171,6 +176,14 @@ class Trainer:
         snapshot = None
         net.stop_training = self.stopped
         net._use_workspace(True)
+        first = net.layers[0]
+        gram = None
+        if (
+            USE_INPUT_GRAM
+            and fullbatch.input_gram_applies(net, optimizer, self.callbacks, n_batches, shuffle)
+            and fullbatch.worth_it(X.shape[1], m)
+        ):
+            gram = first.input_gram = fullbatch.InputGram(first, X.T)
         try:
             while self.epoch < epochs and not net.stop_training:
                 epoch = self.epoch
@@ -206,6 +219,8 @@ class Trainer:
                     if net.is_classifier:
                         self.correct += net.n_correct(AL.T, Y_rows)
                     net._step(optimizer, net._backward(AL, Y_rows.T))
+                    if gram is not None:
+                        gram.after_step(optimizer.learning_rate, first.dZ_mean)
                     for callback in self.callbacks:
                         callback.on_batch_end(b, {"loss": cost})
                 logs = {"loss": self.loss_sum / self.seen}
@@ -233,6 +248,7 @@ class Trainer:
             )
         finally:
             net._use_workspace(False)
+            first.input_gram = None
         for callback in self.callbacks:
             callback.on_train_end()
         return self.history
