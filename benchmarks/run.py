@@ -844,7 +844,16 @@ def case2(args, results: Results) -> None:
             2, dtype, f"{iterations} iterations, {dtype}", raw, ["torch", "gemm_floor"]
         )
         if dtype == "float64":
-            reachability(results, 2, dtype, entry["label"], entry, "torch")
+            reachability(
+                results,
+                2,
+                dtype,
+                entry["label"],
+                entry,
+                "torch",
+                " (deepmat's full-batch Gram shortcut, deepmat.fullbatch, skips the first layer's "
+                "forward product, so deepmat can run below this floor)",
+            )
         costs = curves["deepmat"]
         entry["deepmat_cost_every_100"] = costs[::100]
         entry["torch_cost_every_100"] = curves["torch_every_100"]
@@ -971,19 +980,24 @@ def case3(args, results: Results) -> None:
         say("  " + label + ": " + ", ".join(f"{k} {fmt_time(v)}" for k, v in entry["medians"].items()))
 
 
-def reachability(results: Results, case: int, key: str, label: str, entry: dict[str, Any], peer: str) -> None:
-    """Record whether a deepmat/peer target is reachable at all: deepmat computes at least the
-    matrix products, so if they alone (the GEMM floor) take more than target × the peer's
-    whole run, no amount of overhead removal meets the target."""
+def reachability(
+    results: Results, case: int, key: str, label: str, entry: dict[str, Any], peer: str, note: str = ""
+) -> None:
+    """Record whether a deepmat/peer target is reachable by removing overhead: an
+    implementation of the standard algorithm computes at least its matrix products, so if
+    they alone (the GEMM floor) take more than target × the peer's whole run, only a change of
+    algorithm (or of BLAS kernels) can meet the target."""
     target = TARGETS[f"case{case}.{key}.deepmat/{peer}"]
     floor_vs_peer = entry["medians"]["gemm_floor"] / entry["medians"][peer]
     entry[f"gemm_floor/{peer}"] = floor_vs_peer
     results.check(
         case,
-        f"{label}: the matrix products alone (GEMM floor) against {PEER_NAMES.get(peer, peer)}'s whole run",
+        f"{label}: the standard algorithm's matrix products alone (GEMM floor) against "
+        f"{PEER_NAMES.get(peer, peer)}'s whole run{note}",
         f"{floor_vs_peer:.2f}× {PEER_NAMES.get(peer, peer)}",
-        f"< {target:.2f}× for the deepmat/{PEER_NAMES.get(peer, peer)} target to be reachable",
-        "reachable" if floor_vs_peer < target else "OUT OF REACH",
+        f"< {target:.2f}× for the deepmat/{PEER_NAMES.get(peer, peer)} target to be reachable by "
+        "removing overhead alone",
+        "reachable" if floor_vs_peer < target else "out of reach for the standard algorithm",
     )
 
 

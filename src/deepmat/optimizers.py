@@ -159,7 +159,8 @@ class SGD(Optimizer):
 
     def update(self, name: str, theta: np.ndarray, g: np.ndarray) -> None:
         if self.momentum == 0:
-            theta -= self.learning_rate * g
+            step = np.multiply(g, self.learning_rate, out=self._scratch(name, theta))
+            theta -= step
             return
         v = self._slot("velocity", name, theta)
         v *= self.momentum
