@@ -423,7 +423,7 @@ def test_bad_config_files(tmp_path, content, expected):
         (["explain", "--layout", "diagonal", "--layers", "2,1"], "unknown layout 'diagonal'; valid choices"),
         (["explain"], "give a MODEL or CONFIG, or --layers"),
         (["frobnicate"], "invalid choice: 'frobnicate'"),
-        ([], "choose a command: train, evaluate, predict, summary, explain, gradcheck"),
+        ([], "choose a command: train, evaluate, predict, summary, explain, export, gradcheck"),
     ],
 )
 def test_user_errors_are_one_line_with_status_2(tmp_path, args, expected):

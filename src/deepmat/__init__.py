@@ -7,7 +7,11 @@
 - :mod:`deepmat.layers`, :mod:`deepmat.optimizers`, :mod:`deepmat.schedules`,
   :mod:`deepmat.callbacks`: mini-batch training as practitioners expect it.
 - :func:`deepmat.load` / :meth:`Network.save`: safetensors + JSON, never pickle.
+- :mod:`deepmat.sklearn` (estimators), :meth:`Network.to_onnx`, :meth:`Network.to_torch` and
+  :func:`deepmat.from_torch`: scikit-learn, ONNX and PyTorch.
 """
+
+from typing import Any
 
 from deepmat import activations, callbacks, functional, initializers, layers, losses, optimizers, schedules
 from deepmat.callbacks import EarlyStopping, History
@@ -15,6 +19,15 @@ from deepmat.gradcheck import GradcheckError, GradcheckResult, gradcheck
 from deepmat.io import load
 from deepmat.layers import Activation, BatchNorm, Dense, Dropout
 from deepmat.network import Network, TrainingDiverged
+
+
+def from_torch(module: Any, **options: Any) -> Network:
+    """A :class:`Network` equivalent to a ``torch.nn.Sequential``; see
+    :func:`deepmat.torch_interop.from_torch`."""
+    from deepmat.torch_interop import from_torch as convert
+
+    return convert(module, **options)
+
 
 __version__ = "0.1.0"
 
@@ -32,6 +45,7 @@ __all__ = [
     "__version__",
     "activations",
     "callbacks",
+    "from_torch",
     "functional",
     "gradcheck",
     "initializers",

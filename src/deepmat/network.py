@@ -67,6 +67,17 @@ class LiveArrays(dict):
         for name, value in dict(other, **kwargs).items():
             self[name] = value
 
+    def __reduce__(self) -> tuple:
+        # pickle (copy.deepcopy, scikit-learn's clone of a fitted pipeline, joblib) would
+        # rebuild a dict subclass through __setitem__, which only copies into existing names
+        return (_live_arrays, (dict(self),))
+
+
+def _live_arrays(arrays: dict[str, np.ndarray]) -> LiveArrays:
+    live = LiveArrays()
+    dict.update(live, arrays)
+    return live
+
 
 class Network:
     """A deep fully-connected network, ``layer_dims = [n[0], n[1], …, n[L]]``.
@@ -222,6 +233,18 @@ class Network:
                     )
             dict.update(self._params, layer.params)
             dict.update(self._buffers, layer.buffers)
+        self._pack()
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickling (copy.deepcopy, joblib) keeps each array but not that W1 … are views of
+        one flat θ; the flat vectors are left out and rebuilt by :meth:`__setstate__`."""
+        state = self.__dict__.copy()
+        for name in ("_theta", "_dtheta", "_flat_grads"):
+            state.pop(name, None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
         self._pack()
 
     def _pack(self) -> None:
@@ -652,6 +675,21 @@ class Network:
         from deepmat.io import save_model
 
         save_model(self, path)
+
+    def to_onnx(self, path: str | os.PathLike | None = None, **options: Any) -> Any:
+        """The inference graph as an ``onnx.ModelProto`` (Gemm and the activations, dropout
+        removed, batch norm folded or expressed), written atomically to ``path`` if given.
+        See :func:`deepmat.onnx_export.to_onnx` for the options."""
+        from deepmat.onnx_export import to_onnx
+
+        return to_onnx(self, path, **options)
+
+    def to_torch(self) -> Any:
+        """An equivalent ``torch.nn.Sequential`` (in eval mode) whose ``state_dict`` keys are
+        those of the saved safetensors file. See :func:`deepmat.torch_interop.to_torch`."""
+        from deepmat.torch_interop import to_torch
+
+        return to_torch(self)
 
 
 def _layers_from_dims(
