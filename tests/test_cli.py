@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
 CAT_DIR = Path(os.environ.get(CAT_DIR_ENV) or REPO.parent / "shared" / "data" / "catvnoncat")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-COMMANDS = ("train", "evaluate", "predict", "summary", "explain", "gradcheck")
+COMMANDS = ("train", "evaluate", "predict", "summary", "explain", "export", "gradcheck")
 HISTORY_COLUMNS = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr"]
 
 
@@ -340,6 +340,27 @@ def test_summary_of_a_model_and_of_a_config(digits_run):
     assert "Trainable parameters: 50,826" in text
     cat = ok(deepmat("summary", EXAMPLES / "cat.toml"))
     assert "Network [12288, 20, 7, 5, 1]" in cat and "245,973" in cat
+
+
+def test_export_onnx_gives_deepmats_outputs_in_onnxruntime(digits_run, tmp_path):
+    import onnxruntime
+
+    import deepmat as dm
+
+    run, _ = digits_run
+    out = tmp_path / "digits.onnx"
+    text = ok(deepmat("export", run, "--format", "onnx", "--output", out))
+    assert f"wrote {out}" in text and "(batch, 64)" in text
+    session = onnxruntime.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    X = np.random.default_rng(0).random((9, 64)).astype(np.float32)
+    (Y,) = session.run(None, {session.get_inputs()[0].name: X})
+    net = dm.load(run / "model.safetensors")
+    np.testing.assert_allclose(Y, net.forward(X), rtol=1e-5, atol=1e-6)
+    default = ok(deepmat("export", run / "model.safetensors"))  # default: beside the model
+    assert (run / "model.onnx").is_file() and "model.onnx" in default
+    assert "choose from 'onnx'" in user_error(deepmat("export", run, "--format", "tflite"))
+    assert "is the model itself" in user_error(deepmat("export", run, "--output", run / "model.safetensors"))
+    assert "does not exist" in user_error(deepmat("export", tmp_path / "missing.safetensors"))
 
 
 def test_explain_the_cat_architecture():

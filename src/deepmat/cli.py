@@ -1044,6 +1044,26 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return 0
 
 
+#: what ``deepmat export`` writes, and the file suffix it gives by default
+EXPORT_FORMATS = {"onnx": ".onnx"}
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Convert a saved model for another runtime (ONNX: onnxruntime and every ONNX engine)."""
+    net, path = load_model(args.model)
+    output = Path(args.output) if args.output else path.with_suffix(EXPORT_FORMATS[args.format])
+    if output.resolve() == path.resolve():
+        raise ValueError(f"--output {str(output)!r} is the model itself; choose another file")
+    if output.is_dir():
+        raise IsADirectoryError(f"--output {str(output)!r} is a folder; expected a file path")
+    net.to_onnx(output, opset=args.opset)
+    print(
+        f"wrote {output} (ONNX opset {args.opset}, input X (batch, {net.layer_dims[0]}) float32, "
+        f"output Y (batch, {net.layer_dims[-1]}))"
+    )
+    return 0
+
+
 def cmd_gradcheck(args: argparse.Namespace) -> int:
     from deepmat.gradcheck import gradcheck
 
@@ -1315,6 +1335,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     summary.set_defaults(handler=cmd_summary)
 
+    export = commands.add_parser(
+        "export",
+        help="convert a model for another runtime (ONNX)",
+        description="Write a saved model as an ONNX graph (Gemm and the activations; dropout removed, "
+        "batch norm folded or expressed for inference) with a dynamic batch dimension.",
+    )
+    export.add_argument("model", metavar="MODEL", help="a model file or a run folder")
+    export.add_argument("--format", choices=sorted(EXPORT_FORMATS), default="onnx", help="(default: onnx)")
+    export.add_argument(
+        "--output", "-o", metavar="PATH", help="where to write (default: the model's path with .onnx)"
+    )
+    export.add_argument(
+        "--opset", type=_arg(_positive_int), default=17, metavar="N", help="ONNX opset version (default: 17)"
+    )
+    export.set_defaults(handler=cmd_export)
+
     explain = commands.add_parser(
         "explain",
         help="the forward and backward equations with every matrix's shape",
@@ -1368,7 +1404,7 @@ def main(argv: list[str] | None = None) -> int:
         return exit_.code if isinstance(exit_.code, int) else 2
     if args.command is None:
         print(
-            f"{PROG}: error: choose a command: train, evaluate, predict, summary, explain, gradcheck "
+            f"{PROG}: error: choose a command: train, evaluate, predict, summary, explain, export, gradcheck "
             f"(see {PROG} --help)",
             file=sys.stderr,
         )
