@@ -185,6 +185,8 @@ def _parse_config(path: str, metadata: dict[str, str]) -> dict[str, Any]:
         config = json.loads(metadata.get("config", ""))
     except json.JSONDecodeError as error:
         raise ValueError(f"{path!r}: the model config is not valid JSON ({error})") from None
+    except RecursionError:  # hostile nesting ([[[[…]]]]): json recurses once per level
+        raise ValueError(f"{path!r}: the model config is nested too deeply to be a deepmat config") from None
     if not isinstance(config, dict):
         raise ValueError(
             f"{path!r}: the model config must be a JSON object; received {type(config).__name__}"
@@ -255,6 +257,8 @@ def read_checkpoint(path: str | os.PathLike, net: Network) -> tuple[dict[str, An
             mine.num_batches_tracked = theirs.num_batches_tracked
     try:
         training = json.loads(metadata["training"])
+    except RecursionError:
+        raise ValueError(f"{os.fspath(path)!r}: the training state is nested too deeply") from None
     except json.JSONDecodeError as error:
         raise ValueError(f"{os.fspath(path)!r}: the training state is not valid JSON ({error})") from None
     return training, extra
