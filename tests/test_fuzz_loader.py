@@ -177,3 +177,26 @@ def _write(tmp_path: Path, data: bytes) -> Path:
     path = tmp_path / "case.safetensors"
     path.write_bytes(data)
     return path
+
+
+def test_findings_of_the_long_fuzz_runs_are_value_errors():
+    """Inputs that atheris found crashing the loader (fuzz/findings/), fixed since."""
+    findings = sorted((Path(__file__).resolve().parents[1] / "fuzz" / "findings").glob("*.safetensors"))
+    assert findings
+    for path in findings:
+        with pytest.raises(ValueError, match="unknown dtype"):
+            deepmat.load(path)
+
+
+@FUZZ
+@given(
+    name=st.sampled_from(sorted(VALID)),
+    field=st.sampled_from(["dtype", "seed", "loss", "init", "l2", "input_dim", "layers"]),
+    value=JSON | st.text(alphabet="float3264,()[]:<>|fi !", max_size=10),
+)
+def test_hostile_network_fields(tmp_path, name, field, value):
+    header, body = split(VALID[name])
+    config = json.loads(header["__metadata__"]["config"])
+    config[field] = value
+    header["__metadata__"]["config"] = json.dumps(config)
+    load_bytes(join(header, body), tmp_path)

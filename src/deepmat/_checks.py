@@ -22,10 +22,13 @@ def unknown_name(kind: str, received: Any, valid: Iterable[str]) -> ValueError:
 
 def check_dtype_name(dtype: Any) -> np.dtype:
     """Accept ``"float32"``/``"float64"`` (or the NumPy dtypes) and return the ``np.dtype``."""
-    try:
-        resolved = np.dtype(dtype)
-    except TypeError:
-        resolved = None
+    if isinstance(dtype, str):  # never parse other strings: np.dtype("(3,)x") runs ast.literal_eval
+        resolved = np.dtype(dtype) if dtype in FLOAT_DTYPES else None
+    else:
+        try:
+            resolved = np.dtype(dtype)
+        except (TypeError, ValueError):
+            resolved = None
     if resolved is None or resolved.name not in FLOAT_DTYPES:
         raise unknown_name("dtype", dtype, FLOAT_DTYPES)
     return resolved
