@@ -4,8 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages: the real Fashion-MNIST files (/usr/share/datasets/fashion-mnist).
-apt_packages=(dataset-fashion-mnist)
+# Debian packages: the real Fashion-MNIST files (/usr/share/datasets/fashion-mnist), and Open MPI
+# (mpirun, and the headers mpi4py builds against) for distributed training.
+apt_packages=(dataset-fashion-mnist openmpi-bin libopenmpi-dev)
 missing=()
 for package in "${apt_packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

@@ -24,6 +24,7 @@ import argparse
 import csv
 import io
 import json
+import os
 import sys
 import textwrap
 import time
@@ -680,6 +681,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise FileNotFoundError(
             f"checkpoint {args.resume!r} does not exist; expected <run>/checkpoint.safetensors"
         )
+    root = True
+    if args.distributed:
+        from deepmat.distributed import Distributed
+
+        root = Distributed().is_root
+        if not root:  # rank 0 alone prints and writes the run folder
+            sys.stdout = open(os.devnull, "w")  # for the rest of this process
     config = settle(gather_config(args))
     data_cfg, model, train = config.values["data"], config.values["model"], config.values["train"]
     main_job = "name" not in data_cfg
@@ -703,7 +711,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         config.get("output", "dir") or (Path(args.resume).parent if args.resume else _default_out(name))
     )
     config.values["output"]["dir"] = str(out)
-    out.mkdir(parents=True, exist_ok=True)
+    if root:
+        out.mkdir(parents=True, exist_ok=True)
     checkpoint = out / "checkpoint.safetensors"
     resolved = {
         "data": {"name": data_cfg["name"], "dir": data_cfg.get("dir")},
@@ -714,7 +723,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         "n_features": n_features,
         "deepmat_version": deepmat.__version__,
     }
-    _write_json(out / "config.json", resolved)
+    if root:
+        _write_json(out / "config.json", resolved)
     print(f"run folder: {out}", flush=True)
     if args.resume:
         print(f"resuming from {args.resume}", flush=True)
@@ -727,6 +737,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         "callbacks": _callbacks(config, steps),
         "checkpoint": checkpoint,
         "resume_from": args.resume,
+        "distributed": args.distributed,
     }
     start = time.perf_counter()
     if full_batch:
@@ -759,6 +770,8 @@ def cmd_train(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 130
+    if not root:
+        return 0
 
     net.save(out / "model.safetensors")
     train_result = classify(net, dataset.X_train, dataset.y_train, classes)
@@ -1286,6 +1299,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--resume",
         metavar="CKPT",
         help="continue from a checkpoint (its run's config.json is read when no CONFIG is given)",
+    )
+    train.add_argument(
+        "--distributed",
+        action="store_true",
+        help="data-parallel over MPI ranks: run as `mpirun -n N deepmat train ... --distributed`; "
+        "rank 0 prints and writes the run folder",
     )
     train.set_defaults(handler=cmd_train)
 

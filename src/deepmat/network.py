@@ -520,6 +520,7 @@ class Network:
         checkpoint: str | os.PathLike | None = None,
         checkpoint_every: int = 1,
         resume_from: str | os.PathLike | None = None,
+        distributed: bool = False,
     ) -> History:
         """Train the network. Two forms:
 
@@ -541,6 +542,9 @@ class Network:
         ``checkpoint``: a path written atomically every ``checkpoint_every`` epochs, and on
         Ctrl-C (which then returns the history so far); ``resume_from``: a checkpoint to
         continue from — the run then ends with exactly the parameters of an uninterrupted one.
+        ``distributed=True`` (under ``mpirun``): data-parallel training over the MPI ranks,
+        each computing its share of every batch (:mod:`deepmat.distributed`); rank 0 alone
+        prints and writes the checkpoint.
 
         Returns the :class:`~deepmat.callbacks.History`: a list of per-epoch (per-iteration)
         costs with ``.history`` of every metric. Raises :class:`TrainingDiverged`, naming the
@@ -602,6 +606,22 @@ class Network:
         check_positive(batch_size, "batch_size", integer=True)
         batch_size = min(int(batch_size), m)
         callbacks = list(callbacks)
+        dist = None
+        if distributed:
+            from deepmat.distributed import Distributed
+
+            if any(isinstance(layer, BatchNorm) for layer in self.layers):
+                raise ValueError(
+                    "distributed training does not support BatchNorm (each rank would normalise its "
+                    "share on its own statistics); remove it or train in one process"
+                )
+
+            dist = Distributed()
+            if not dist.is_root:  # rank 0 alone reports
+                print_every, verbose = None, 0
+                # dropout masks of its own: the stream the single process would use is rank 0's
+                own = np.random.default_rng(np.random.SeedSequence(self.seed).spawn(2 + dist.rank)[-1])
+                self.noise_rng.bit_generator.state = own.bit_generator.state
         if seeds_form:
             if print_every:
                 callbacks.append(CostPrinter(print_every))
@@ -614,6 +634,7 @@ class Network:
             unit="iteration" if seeds_form else "epoch",
             checkpoint=checkpoint,
             checkpoint_every=checkpoint_every,
+            distributed=dist,
         )
         return trainer.run(X, Y, epochs, batch_size, shuffle, validation, resume_from)
 

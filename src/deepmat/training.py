@@ -43,8 +43,11 @@ class Trainer:
         unit: str = "epoch",
         checkpoint: str | os.PathLike | None = None,
         checkpoint_every: int = 1,
+        distributed: Any = None,
     ) -> None:
         check_positive(checkpoint_every, "checkpoint_every", integer=True)
+        #: a deepmat.distributed.Distributed in a data-parallel run, else None
+        self.distributed = distributed
         self.net = net
         self.optimizer = optimizer
         self.callbacks = callbacks
@@ -144,8 +147,25 @@ class Trainer:
 
     # -- the loop ----------------------------------------------------------------------
 
+    def run(self, *args: Any, **kwargs: Any) -> History:
+        """Train on rows ``X`` ``(m, n[0])`` and target rows ``Y`` ``(m, n[L])`` (see
+        :meth:`_run`). In a data-parallel run, an error on one rank (other than a divergence,
+        which every rank sees alike) stops the whole job instead of leaving the others waiting."""
+        from deepmat.network import TrainingDiverged
+
+        dist = self.distributed
+        if dist is None or dist.size == 1:
+            return self._run(*args, **kwargs)
+        try:
+            return self._run(*args, **kwargs)
+        except TrainingDiverged:
+            raise
+        except BaseException as error:
+            dist.abort(error)
+            raise  # pragma: no cover - abort does not return
+
     @np.errstate(over="ignore", invalid="ignore", divide="ignore")  # divergence → TrainingDiverged
-    def run(
+    def _run(
         self,
         X: np.ndarray,
         Y: np.ndarray,
@@ -169,7 +189,11 @@ class Trainer:
         m = X.shape[0]
         n_batches = -(-m // batch_size)
         has_batch_norm = any(isinstance(layer, BatchNorm) for layer in net.layers)
-        if shuffle:
+        dist = self.distributed
+        if dist is not None:
+            dist.check_same((X.shape, Y.shape, batch_size, epochs, shuffle), "the data and batch settings")
+            dist.broadcast(net._theta)  # every rank starts from rank 0's parameters
+        if shuffle or dist is not None:
             X_batch = np.empty((batch_size, X.shape[1]), X.dtype)
             Y_batch = np.empty((batch_size, Y.shape[1]), Y.dtype)
         order = None
@@ -180,6 +204,7 @@ class Trainer:
         gram = None
         if (
             USE_INPUT_GRAM
+            and dist is None
             and fullbatch.input_gram_applies(net, optimizer, self.callbacks, n_batches, shuffle)
             and fullbatch.worth_it(X.shape[1], m)
         ):
@@ -204,21 +229,27 @@ class Trainer:
                     self.batch += 1
                     if has_batch_norm and stop - start < 2:
                         continue  # batch norm cannot normalise a batch of one sample
-                    if shuffle:  # clip: the indices are valid, skip np.take's bounds buffer
-                        rows = order[start:stop]
-                        X_rows = np.take(X, rows, axis=0, out=X_batch[: stop - start], mode="clip")
-                        Y_rows = np.take(Y, rows, axis=0, out=Y_batch[: stop - start], mode="clip")
+                    if dist is not None:
+                        cost, correct = self._distributed_batch(X, Y, X_batch, Y_batch, order, start, stop)
                     else:
-                        X_rows, Y_rows = X[start:stop], Y[start:stop]
-                    AL = net._forward(X_rows.T, training=True)
-                    cost = net._cost(AL, Y_rows.T)
+                        if shuffle:  # clip: the indices are valid, skip np.take's bounds buffer
+                            rows = order[start:stop]
+                            X_rows = np.take(X, rows, axis=0, out=X_batch[: stop - start], mode="clip")
+                            Y_rows = np.take(Y, rows, axis=0, out=Y_batch[: stop - start], mode="clip")
+                        else:
+                            X_rows, Y_rows = X[start:stop], Y[start:stop]
+                        AL = net._forward(X_rows.T, training=True)
+                        cost = net._cost(AL, Y_rows.T)
+                        correct = net.n_correct(AL.T, Y_rows) if net.is_classifier else 0
                     if not np.isfinite(cost):
                         self._diverged(cost, epoch, b, n_batches, snapshot)
                     self.loss_sum += cost * (stop - start)
                     self.seen += stop - start
-                    if net.is_classifier:
-                        self.correct += net.n_correct(AL.T, Y_rows)
-                    net._step(optimizer, net._backward(AL, Y_rows.T))
+                    self.correct += correct
+                    if dist is not None:
+                        net._step(optimizer, net._flat_grads)
+                    else:
+                        net._step(optimizer, net._backward(AL, Y_rows.T))
                     if gram is not None:
                         gram.after_step(optimizer.learning_rate, first.dZ_mean)
                     for callback in self.callbacks:
@@ -233,8 +264,10 @@ class Trainer:
                 self.epoch, self.batch = epoch + 1, 0
                 for callback in self.callbacks:
                     callback.on_epoch_end(epoch, logs)
-                if self.checkpoint is not None and (
-                    self.epoch % self.checkpoint_every == 0 or self.epoch == epochs or net.stop_training
+                if (
+                    self.checkpoint is not None
+                    and (dist is None or dist.is_root)
+                    and (self.epoch % self.checkpoint_every == 0 or self.epoch == epochs or net.stop_training)
                 ):
                     self.save_checkpoint(self.checkpoint)
         except KeyboardInterrupt:
@@ -252,6 +285,37 @@ class Trainer:
         for callback in self.callbacks:
             callback.on_train_end()
         return self.history
+
+    def _distributed_batch(
+        self,
+        X: np.ndarray,
+        Y: np.ndarray,
+        X_batch: np.ndarray,
+        Y_batch: np.ndarray,
+        order: np.ndarray | None,
+        start: int,
+        stop: int,
+    ) -> tuple[float, int]:
+        """This rank's share of the global batch ``start:stop``: forward, cost, backward,
+        then one Allreduce leaves the global batch's gradient in every rank's flat ∂J/∂θ.
+        Returns the global batch's cost J and correct count."""
+        net, dist = self.net, self.distributed
+        rows = dist.share(order[start:stop] if order is not None else np.arange(start, stop))
+        m_r = rows.size
+        cost = 0.0
+        correct = 0
+        if m_r:
+            X_rows = np.take(X, rows, axis=0, out=X_batch[:m_r], mode="clip")
+            Y_rows = np.take(Y, rows, axis=0, out=Y_batch[:m_r], mode="clip")
+            AL = net._forward(X_rows.T, training=True)
+            cost = net._cost(AL, Y_rows.T)
+            correct = net.n_correct(AL.T, Y_rows) if net.is_classifier else 0
+            grads = net._backward(AL, Y_rows.T)
+            if any(grads[k] is not v for k, v in net._flat_grads.items()):
+                raise RuntimeError("distributed training needs every gradient in the flat buffer")
+        else:  # fewer samples in this batch than ranks: this rank contributes nothing
+            net._dtheta[...] = 0
+        return dist.average(net._dtheta, m_r / (stop - start), cost, correct)
 
     def _validate(self, X_val: np.ndarray, Y_val: np.ndarray) -> dict[str, float]:
         net = self.net
