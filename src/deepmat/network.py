@@ -520,7 +520,7 @@ class Network:
         checkpoint: str | os.PathLike | None = None,
         checkpoint_every: int = 1,
         resume_from: str | os.PathLike | None = None,
-        distributed: bool = False,
+        distributed: Any = False,
     ) -> History:
         """Train the network. Two forms:
 
@@ -544,7 +544,8 @@ class Network:
         continue from — the run then ends with exactly the parameters of an uninterrupted one.
         ``distributed=True`` (under ``mpirun``): data-parallel training over the MPI ranks,
         each computing its share of every batch (:mod:`deepmat.distributed`); rank 0 alone
-        prints and writes the checkpoint.
+        prints and writes the checkpoint. A ``deepmat.distributed.Distributed`` may be passed
+        instead of ``True`` (another communicator, or to read its Allreduce timings).
 
         Returns the :class:`~deepmat.callbacks.History`: a list of per-epoch (per-iteration)
         costs with ``.history`` of every metric. Raises :class:`TrainingDiverged`, naming the
@@ -616,7 +617,7 @@ class Network:
                     "share on its own statistics); remove it or train in one process"
                 )
 
-            dist = Distributed()
+            dist = distributed if isinstance(distributed, Distributed) else Distributed()
             if not dist.is_root:  # rank 0 alone reports
                 print_every, verbose = None, 0
                 # dropout masks of its own: the stream the single process would use is rank 0's
