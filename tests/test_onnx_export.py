@@ -13,6 +13,7 @@ import pytest
 import deepmat
 from deepmat import Activation, BatchNorm, Dense, Dropout, Network
 from deepmat.onnx_export import to_onnx
+from training_helpers import trained
 
 HIDDEN = ["relu", "leaky_relu", "tanh", "sigmoid", "identity"]
 OUTPUTS = ["sigmoid", "softmax", "identity"]
@@ -20,22 +21,6 @@ OUTPUTS = ["sigmoid", "softmax", "identity"]
 
 def session(model: onnx.ModelProto) -> onnxruntime.InferenceSession:
     return onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
-
-
-def trained(net: Network, seed: int = 0, epochs: int = 3) -> Network:
-    """A few Adam epochs on random data, so weights, biases and running statistics are not
-    their initial values."""
-    rng = np.random.default_rng(seed)
-    n0, n_out = net.layer_dims[0], net.layer_dims[-1]
-    X = rng.standard_normal((64, n0))
-    if net.output_activation == "softmax":
-        y = rng.integers(0, n_out, 64)
-    elif net.output_activation == "sigmoid":
-        y = rng.integers(0, 2, (64, n_out)).astype(float)
-    else:
-        y = rng.standard_normal((64, n_out))
-    net.fit(X, y, epochs=epochs, batch_size=16, optimizer="adam", learning_rate=0.01, verbose=0)
-    return net
 
 
 def assert_same_outputs(net: Network, model: onnx.ModelProto, n0: int, scale: float = 1.0) -> None:
@@ -55,7 +40,7 @@ def assert_same_outputs(net: Network, model: onnx.ModelProto, n0: int, scale: fl
 @pytest.mark.parametrize("output", OUTPUTS)
 @pytest.mark.parametrize("hidden", HIDDEN)
 def test_every_activation(hidden, output):
-    net = trained(Network([5, 8, 6, 3], hidden, output, seed=2, dtype="float32", init="xavier"))
+    net = trained(Network([5, 8, 6, 3], hidden, output, seed=2, dtype="float32", init="xavier"), epochs=3)
     assert_same_outputs(net, to_onnx(net), 5)
 
 
@@ -83,7 +68,7 @@ LAYER_STACKS = {
 
 @pytest.mark.parametrize("stack", LAYER_STACKS)
 def test_every_layer_type(stack):
-    net = trained(Network(layers=LAYER_STACKS[stack], input_dim=5, seed=3, dtype="float32"))
+    net = trained(Network(layers=LAYER_STACKS[stack], input_dim=5, seed=3, dtype="float32"), epochs=3)
     model = to_onnx(net)
     ops = [n.op_type for n in model.graph.node]
     assert "Dropout" not in ops

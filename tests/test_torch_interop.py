@@ -11,6 +11,7 @@ from torch import nn
 
 import deepmat
 from deepmat import Activation, BatchNorm, Dense, Dropout, Network
+from training_helpers import trained
 
 STACKS = {
     "relu/softmax": lambda: [Dense(8, "relu"), Dense(3, "softmax")],
@@ -45,20 +46,6 @@ def canonical(layers: list[dict]) -> list[dict]:
         else:
             out.append(dict(layer))
     return out
-
-
-def trained(net: Network, epochs: int = 2) -> Network:
-    rng = np.random.default_rng(0)
-    n0, n_out = net.layer_dims[0], net.layer_dims[-1]
-    X = rng.standard_normal((48, n0))
-    if net.output_activation == "softmax":
-        y = rng.integers(0, n_out, 48)
-    elif net.output_activation == "sigmoid":
-        y = rng.integers(0, 2, (48, n_out)).astype(float)
-    else:
-        y = rng.standard_normal((48, n_out))
-    net.fit(X, y, epochs=epochs, batch_size=16, optimizer="adam", learning_rate=0.01, verbose=0)
-    return net
 
 
 def assert_equivalent(net: Network, seq: nn.Sequential, n0: int, scale: float = 1.0) -> None:
