@@ -2,6 +2,7 @@
 
     mpirun -n 1 python3 benchmarks/distributed.py      # one rank (OPENBLAS_NUM_THREADS as set)
     mpirun -n 2 -x OPENBLAS_NUM_THREADS=1 python3 benchmarks/distributed.py
+    python3 benchmarks/distributed.py --overhead       # the distributed path's own cost, 1 rank
 
 Trains issue 5's case-1 model (Fashion-MNIST 784-256-128-10, Adam 1e-3, global batch 128,
 float32, no dropout) for --epochs epochs with fit(distributed=True) and prints, on rank 0,
@@ -26,8 +27,16 @@ from deepmat.data import load_fashion_mnist
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument(
+        "--overhead",
+        action="store_true",
+        help="one process: alternate fit(epochs=1) and fit(epochs=1, distributed=True), 4 times each",
+    )
     args = parser.parse_args()
     data = load_fashion_mnist(dtype="float32")
+    if args.overhead:
+        overhead(data)
+        return
     net = deepmat.Network([784, 256, 128, 10], "relu", "softmax", init="he", seed=0, dtype="float32")
 
     from deepmat.distributed import Distributed
@@ -64,6 +73,24 @@ def main() -> None:
             "message_bytes": int(dist.buffer.nbytes),
             "test_accuracy": net.score(data.X_test, data.y_test),
         }))  # fmt: skip
+
+
+def overhead(data) -> None:
+    """The cost of the distributed path itself, on one rank, beside a plain fit."""
+    nets = {
+        k: deepmat.Network([784, 256, 128, 10], "relu", "softmax", init="he", seed=0, dtype="float32")
+        for k in (False, True)
+    }
+    optimizers = {k: deepmat.optimizers.Adam(1e-3) for k in nets}
+    times: dict[bool, list[float]] = {False: [], True: []}
+    for _ in range(4):
+        for k, net in nets.items():
+            start = time.perf_counter()
+            net.fit(data.X_train, data.y_train, epochs=1, batch_size=128, optimizer=optimizers[k], verbose=0,
+                    distributed=k)  # fmt: skip
+            times[k].append(time.perf_counter() - start)
+    print(json.dumps({"plain_median_s": float(np.median(times[False])), "distributed_median_s": float(np.median(times[True])),
+                      "plain_s": times[False], "distributed_s": times[True]}))  # fmt: skip
 
 
 if __name__ == "__main__":
