@@ -177,49 +177,49 @@ class Dense(Layer):
     def b(self) -> np.ndarray:
         return self.params[f"b{self.index}"]
 
-    def _check_input(self, A_prev: np.ndarray) -> None:
-        W = self.W
+    def _check_input(self, A_prev: np.ndarray, W: np.ndarray) -> None:
         if A_prev.ndim != 2 or A_prev.shape[0] != W.shape[1] or A_prev.dtype != W.dtype:
             raise ValueError(
                 f"layer {self.index}: A{self.index - 1} must be ({W.shape[1]}, m) {W.dtype} to match "
                 f"W{self.index} {W.shape}; received {A_prev.shape} {A_prev.dtype}"
             )
 
-    def _linear(self, A_prev: np.ndarray, Z: np.ndarray) -> np.ndarray:
+    def _linear(self, A_prev: np.ndarray, Z: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Z[l] = W[l]·A[l-1] + b[l], written into ``Z`` (n[l], m).
 
         When Z is column-major (see :func:`z_order`) the product is computed as its transpose,
         Zᵀ = A[l-1]ᵀ·W[l]ᵀ, into Zᵀ (row-major): the same numbers, but OpenBLAS runs a
         product with few output rows (n[l] < m) up to 1.8× faster this way round.
         """
-        W = self.W
         if Z.flags.f_contiguous and not Z.flags.c_contiguous:
             np.matmul(A_prev.T, W.T, out=Z.T)
         else:
             np.matmul(W, A_prev, out=Z)
-        Z += self.b
+        Z += b
         return Z
 
     def forward(self, A_prev: np.ndarray, training: bool) -> np.ndarray:
         """Z[l] = W[l]·A[l-1] + b[l], A[l] = g[l](Z[l]); keeps the cache (A[l-1], W, b, Z, A)."""
-        self._check_input(A_prev)
+        W, b = self.W, self.b
+        self._check_input(A_prev, W)
         shape = (self.units, A_prev.shape[1])
         order = z_order(*shape)
         Z = self._scratch("Z", shape, order)
         if self.input_gram is not None and training and A_prev.shape == self.input_gram.A0.shape:
             self.input_gram.linear(Z)
         else:
-            self._linear(A_prev, Z)
+            self._linear(A_prev, Z, W, b)
         g = get_activation(self.activation)
         A = Z if g.name == "identity" else g.forward(Z, out=self._scratch("A", shape, order))
-        self.cache = F.LayerCache(A_prev, self.W, self.b, Z, A)
+        self.cache = F.LayerCache(A_prev, W, b, Z, A)
         return A
 
     def infer(self, A_prev: np.ndarray) -> np.ndarray:
         """A[l] = g[l](W[l]·A[l-1] + b[l]), computed in one array (Z is not kept)."""
-        self._check_input(A_prev)
-        shape = (self.units, A_prev.shape[1])
-        Z = self._linear(A_prev, np.empty(shape, self.dtype, order=z_order(*shape)))
+        W, b = self.W, self.b
+        self._check_input(A_prev, W)
+        m = A_prev.shape[1]
+        Z = self._linear(A_prev, np.empty((self.units, m), self.dtype, order=z_order(self.units, m)), W, b)
         return get_activation(self.activation).forward(Z, out=Z)
 
     def backward(self, dA: np.ndarray, need_dA_prev: bool = True) -> np.ndarray | None:
