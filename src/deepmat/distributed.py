@@ -13,11 +13,11 @@ Every rank then takes the same optimiser step, so parameters and optimiser state
 without further messages. Rank 0's parameters are broadcast at the start (and after a
 resume every rank reads the same checkpoint). Rank 0 alone prints and writes checkpoints.
 
-Dropout masks are drawn per rank (each from its own stream), so a run with dropout is not
-bit-for-bit a single-process run; without dropout the result equals single-process training
-on the same global batches up to rounding (tests: 1e-6 relative, float64). Batch
-normalisation would normalise each share on its own statistics, which is not the same
-network: it is refused. A rank that raises calls ``MPI_Abort``, so the whole job stops with
+Every rank draws the dropout masks of the whole global batch from the same stream, as one
+process would, and keeps its own columns, so the result equals single-process training on
+the same global batches up to rounding, dropout included (tests: 1e-6 relative, float64).
+Batch normalisation would normalise each share on its own statistics, which is not the
+same network: it is refused. A rank that raises calls ``MPI_Abort``, so the whole job stops with
 its message instead of hanging in a collective.
 
 Run: ``mpirun -n 4 deepmat train CONFIG --distributed``, or ``net.fit(..., distributed=True)``
@@ -70,6 +70,13 @@ class Distributed:
     def broadcast(self, array: np.ndarray) -> None:
         """Rank 0's values of ``array`` on every rank (in place)."""
         self.comm.Bcast(array, root=0)
+
+    def broadcast_state(self, generators: list[np.random.Generator]) -> None:
+        """Rank 0's generator states on every rank (the same shuffles and dropout masks even
+        when the network was built with ``seed=None``)."""
+        states = self.comm.bcast([g.bit_generator.state for g in generators], root=0)
+        for generator, state in zip(generators, states, strict=True):
+            generator.bit_generator.state = state
 
     def check_same(self, value: Any, what: str) -> None:
         """Raise on every rank if the ranks disagree about ``value`` (e.g. data shapes)."""

@@ -318,6 +318,10 @@ class Dropout(Layer):
         self.mask: np.ndarray | None = None
         self.frozen = False
         self.rng: np.random.Generator | None = None
+        #: in a data-parallel run, (offset, B): this rank's columns start at ``offset`` of a
+        #: global batch of B; the mask is drawn for all B columns, as one process would draw
+        #: it, and this rank keeps its own (deepmat.distributed)
+        self.batch_share: tuple[int, int] | None = None
 
     def build(self, n_in, index, weight_rng, dtype, default_init="scaled", noise_rng=None):
         self.rng = noise_rng if noise_rng is not None else np.random.default_rng()
@@ -328,9 +332,17 @@ class Dropout(Layer):
             self.mask = None
             return A_prev
         if not (self.frozen and self.mask is not None and self.mask.shape == A_prev.shape):
-            keep = self.rng.random(A_prev.shape, dtype=A_prev.dtype) >= self.rate
+            if self.batch_share is None:
+                keep = self.rng.random(A_prev.shape, dtype=A_prev.dtype) >= self.rate
+            else:
+                offset, total = self.batch_share
+                keep = self.draw_mask(total, A_prev.dtype)[:, offset : offset + A_prev.shape[1]]
             self.mask = keep * A_prev.dtype.type(1 / (1 - self.rate))
         return A_prev * self.mask
+
+    def draw_mask(self, m: int, dtype: np.dtype) -> np.ndarray:
+        """D for a batch of m columns, ``(n, m)`` booleans (True: kept)."""
+        return self.rng.random((self.n_out, m), dtype=dtype) >= self.rate
 
     def backward(self, dA: np.ndarray, need_dA_prev: bool = True) -> np.ndarray | None:
         return dA if self.mask is None else dA * self.mask

@@ -620,9 +620,6 @@ class Network:
             dist = distributed if isinstance(distributed, Distributed) else Distributed()
             if not dist.is_root:  # rank 0 alone reports
                 print_every, verbose = None, 0
-                # dropout masks of its own: the stream the single process would use is rank 0's
-                own = np.random.default_rng(np.random.SeedSequence(self.seed).spawn(2 + dist.rank)[-1])
-                self.noise_rng.bit_generator.state = own.bit_generator.state
         if seeds_form:
             if print_every:
                 callbacks.append(CostPrinter(print_every))

@@ -20,7 +20,7 @@ import numpy as np
 from deepmat import fullbatch
 from deepmat._checks import check_positive
 from deepmat.callbacks import Callback, History
-from deepmat.layers import BatchNorm
+from deepmat.layers import BatchNorm, Dropout
 from deepmat.optimizers import Optimizer
 
 #: Full-batch gradient descent tracks W[1]·A[0] through the Gram matrix A[0]ᵀ·A[0] when that
@@ -193,6 +193,7 @@ class Trainer:
         if dist is not None:
             dist.check_same((X.shape, Y.shape, batch_size, epochs, shuffle), "the data and batch settings")
             dist.broadcast(net._theta)  # every rank starts from rank 0's parameters
+            dist.broadcast_state([net.shuffle_rng, net.noise_rng])
         if shuffle or dist is not None:
             X_batch = np.empty((batch_size, X.shape[1]), X.dtype)
             Y_batch = np.empty((batch_size, Y.shape[1]), Y.dtype)
@@ -282,6 +283,9 @@ class Trainer:
         finally:
             net._use_workspace(False)
             first.input_gram = None
+            for layer in net.layers:
+                if isinstance(layer, Dropout):
+                    layer.batch_share = None
         for callback in self.callbacks:
             callback.on_train_end()
         return self.history
@@ -301,7 +305,11 @@ class Trainer:
         Returns the global batch's cost J and correct count."""
         net, dist = self.net, self.distributed
         rows = dist.share(order[start:stop] if order is not None else np.arange(start, stop))
-        m_r = rows.size
+        m_r, B = rows.size, stop - start
+        offset = dist.rank * (B // dist.size) + min(dist.rank, B % dist.size)  # np.array_split's
+        dropouts = [layer for layer in net.layers if isinstance(layer, Dropout) and layer.rate > 0]
+        for layer in dropouts:  # the masks one process would draw for the whole batch, sliced
+            layer.batch_share = (offset, B)
         cost = 0.0
         correct = 0
         if m_r:
@@ -315,7 +323,9 @@ class Trainer:
                 raise RuntimeError("distributed training needs every gradient in the flat buffer")
         else:  # fewer samples in this batch than ranks: this rank contributes nothing
             net._dtheta[...] = 0
-        return dist.average(net._dtheta, m_r / (stop - start), cost, correct)
+            for layer in dropouts:  # but draws the masks, to stay in step with the other ranks
+                layer.draw_mask(B, net.dtype)
+        return dist.average(net._dtheta, m_r / B, cost, correct)
 
     def _validate(self, X_val: np.ndarray, Y_val: np.ndarray) -> dict[str, float]:
         net = self.net
