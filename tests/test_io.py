@@ -22,7 +22,7 @@ from torch import nn
 
 import deepmat
 from deepmat import Activation, BatchNorm, Dense, Dropout, Network
-from deepmat.io import save_model
+from deepmat.network import save_model
 
 # -- helpers ------------------------------------------------------------------------------
 

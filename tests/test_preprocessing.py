@@ -186,7 +186,7 @@ def test_split_errors() -> None:
     with pytest.raises(ValueError, match="X has 10 samples but y has 9"):
         train_val_split(X, y[:9])
     for fraction in (0, 1, 1.5, -0.2, True, float("nan"), "0.5"):
-        with pytest.raises(ValueError, match="val_fraction must be in"):
+        with pytest.raises(ValueError, match=r"val_fraction must be a number in \(0, 1\)"):
             train_val_split(X, y, fraction)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"val_fraction=0.01 of 10 samples leaves 0 for validation"):
         train_val_split(X, y, 0.01)

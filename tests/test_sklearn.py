@@ -202,7 +202,7 @@ def test_convergence_warning_when_max_iter_stops_training(digits):
         ),
         ({"batch_size": 0}, ValueError, "batch_size must be 'auto' or a positive integer; received 0"),
         ({"max_iter": 0}, ValueError, "max_iter must be a positive integer; received 0"),
-        ({"tol": -1.0}, ValueError, "tol must be a number ≥ 0"),
+        ({"tol": -1.0}, ValueError, "tol must be a finite number ≥ 0"),
         ({"optimizer": "adamax"}, ValueError, "unknown optimizer 'adamax'; expected one of: 'adam'"),
         ({"activation": "gelu"}, ValueError, "unknown activation 'gelu'; expected one of"),
         ({"dtype": "float16"}, ValueError, "unknown dtype 'float16'"),

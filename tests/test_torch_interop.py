@@ -11,9 +11,9 @@ import torch
 from torch import nn
 
 import deepmat
-from deepmat import Activation, BatchNorm, Dense, Dropout, Network
-from deepmat.io import torch_names
-from deepmat.torch_interop import from_torch, to_torch
+from deepmat import Activation, BatchNorm, Dense, Dropout, Network, from_torch
+from deepmat.layers import torch_names
+from deepmat.torch_interop import to_torch
 from training_helpers import trained
 
 STACKS = {
@@ -330,7 +330,7 @@ class Doubled(nn.Linear):
         (
             nn.Sequential(nn.Linear(3, 4), nn.Dropout(1.0), nn.Linear(4, 1)),
             ValueError,
-            r"module 1: dropout rate must be in \[0, 1\)",
+            r"module 1: dropout rate must be a number in \[0, 1\)",
         ),
         (
             nn.Sequential(nn.Linear(3, 4).half(), nn.Linear(4, 1).half()),

@@ -407,11 +407,11 @@ def test_1d_y_for_several_non_softmax_outputs():
         ({"iterations": -5}, ValueError, r"iterations must be a positive integer; received -5"),
         ({"iterations": 2.5}, TypeError, r"iterations must be a positive integer; received 2.5 \(float\)"),
         ({"iterations": True}, TypeError, r"iterations must be a positive integer; received True \(bool\)"),
-        ({"print_every": -1}, ValueError, r"print_every must be a non-negative integer or None; received -1"),
+        ({"print_every": -1}, ValueError, r"print_every must be an integer ≥ 0; received -1"),
         (
             {"print_every": 1.5},
             ValueError,
-            r"print_every must be a non-negative integer or None; received 1.5",
+            r"print_every must be an integer ≥ 0; received 1.5",
         ),
     ],
 )

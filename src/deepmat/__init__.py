@@ -11,25 +11,16 @@
   :func:`deepmat.from_torch`: scikit-learn, ONNX and PyTorch.
 """
 
-from typing import Any
-
 from deepmat import activations, callbacks, functional, initializers, layers, losses, optimizers, schedules
 from deepmat.callbacks import EarlyStopping, History
 from deepmat.gradcheck import GradcheckError, GradcheckResult, gradcheck
-from deepmat.io import load
 from deepmat.layers import Activation, BatchNorm, Dense, Dropout
-from deepmat.network import Network, TrainingDiverged
+from deepmat.network import Network, load
+from deepmat.training import TrainingDiverged
+from deepmat.version import __version__
 
-
-def from_torch(module: Any, **options: Any) -> Network:
-    """A :class:`Network` equivalent to a ``torch.nn.Sequential``; see
-    :func:`deepmat.torch_interop.from_torch`."""
-    from deepmat.torch_interop import from_torch as convert
-
-    return convert(module, **options)
-
-
-__version__ = "0.1.0"
+#: a :class:`Network` equivalent to a ``torch.nn.Sequential`` (:meth:`Network.from_torch`)
+from_torch = Network.from_torch
 
 __all__ = [
     "Activation",

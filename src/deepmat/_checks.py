@@ -6,6 +6,7 @@ Every error says what was expected and what was received. These helpers raise
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -101,12 +102,79 @@ def check_finite(array: np.ndarray, name: str) -> None:
         )
 
 
-def check_positive(value: Any, name: str, integer: bool = False) -> None:
-    """Raise unless ``value`` is a positive number (an ``int`` when ``integer``)."""
-    kind = (int, np.integer) if integer else (int, float, np.integer, np.floating)
-    if isinstance(value, bool) or not isinstance(value, kind):
-        expected = "a positive integer" if integer else "a positive number"
-        raise TypeError(f"{name} must be {expected}; received {value!r} ({type(value).__name__})")
-    if not value > 0 or not np.isfinite(value):
-        expected = "a positive integer" if integer else "a positive finite number"
-        raise ValueError(f"{name} must be {expected}; received {value!r}")
+class NumberTypeError(TypeError, ValueError):
+    """A hyperparameter that is not a number at all (a string, None, a bool).
+
+    A ``TypeError``, as Python raises for a value of the wrong type, that is also a
+    ``ValueError``, so code that catches ``ValueError`` for a bad setting catches it too
+    (NumPy's ``AxisError`` is a ``ValueError`` and an ``IndexError`` for the same reason)."""
+
+
+def _bound(value: float) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _expected_number(
+    low: float | None, high: float | None, low_open: bool, high_open: bool, integer: bool, finite: bool
+) -> str:
+    """The words for what :func:`check_number` accepts: "a positive integer", "a number in [0, 1)"."""
+    kind = "integer" if integer else "number"
+    if low is not None and high is not None:
+        return (
+            f"a {kind} in {'(' if low_open else '['}{_bound(low)}, {_bound(high)}{')' if high_open else ']'}"
+        )
+    if low == 0 and low_open and high is None:
+        return f"a positive {'finite ' if finite and not integer else ''}{kind}"
+    if integer and low == 1 and not low_open and high is None:
+        return "a positive integer"
+    finite_word = "finite " if finite and not integer else ""
+    article = "an" if integer and not finite_word else "a"
+    if low is not None:
+        return f"{article} {finite_word}{kind} {'>' if low_open else '≥'} {_bound(low)}"
+    if high is not None:
+        return f"{article} {finite_word}{kind} {'<' if high_open else '≤'} {_bound(high)}"
+    return f"{article} {finite_word}{kind}"
+
+
+def check_number(
+    value: Any,
+    name: str,
+    low: float | None = None,
+    high: float | None = None,
+    *,
+    low_open: bool = False,
+    high_open: bool = False,
+    integer: bool = False,
+) -> Any:
+    """``value`` as a Python ``int`` (``integer=True``) or ``float``, checked to be a finite
+    number in the interval from ``low`` to ``high`` (each end closed unless ``low_open`` /
+    ``high_open``; ``None``: unbounded).
+
+    Python and NumPy scalars are accepted alike (``0.2``, ``np.float32(0.2)``, ``np.int64(3)``;
+    ``integer=True`` takes integers only). Every refusal reads
+    ``"{name} must be {what}; received {value!r}"``, e.g. ``"dropout rate must be a number in
+    [0, 1); received 1.0"``:
+
+    - a bool, a string, ``None`` or anything else that is not a real number:
+      :class:`NumberTypeError` (a ``TypeError`` and a ``ValueError``), the type's name added;
+    - NaN, ±inf, or a value outside the interval: ``ValueError``.
+
+    >>> check_number(np.float32(0.5), "momentum", 0, 1, high_open=True)
+    0.5
+    >>> check_number(3, "units", 1, integer=True)
+    3
+    """
+    kinds = (int, np.integer) if integer else (int, float, np.integer, np.floating)
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, kinds):
+        what = _expected_number(low, high, low_open, high_open, integer, finite=False)
+        raise NumberTypeError(f"{name} must be {what}; received {value!r} ({type(value).__name__})")
+    number = int(value) if integer else float(value)
+    inside = math.isfinite(number)
+    if inside and low is not None:
+        inside = number > low if low_open else number >= low
+    if inside and high is not None:
+        inside = number < high if high_open else number <= high
+    if not inside:
+        what = _expected_number(low, high, low_open, high_open, integer, finite=True)
+        raise ValueError(f"{name} must be {what}; received {value!r}")
+    return number

@@ -123,13 +123,18 @@ def identity_backward(dA: np.ndarray, Z: np.ndarray, A: np.ndarray, out: Out = N
 
 
 class Activation(NamedTuple):
-    """An activation's forward ``A = g(Z)`` and backward ``dZ = backward(dA, Z, A)``."""
+    """An activation's forward ``A = g(Z)`` and backward ``dZ = backward(dA, Z, A)``.
+
+    ``hidden`` is False for an activation that couples the units of a layer (softmax): it
+    can only be an output activation."""
 
     name: str
     forward: Callable[..., np.ndarray]
     backward: Callable[..., np.ndarray]
+    hidden: bool = True
 
 
+#: every activation by name: the one list the layers, the CLI, ``explain`` and the docs read
 ACTIVATIONS: dict[str, Activation] = {
     a.name: a
     for a in (
@@ -137,10 +142,38 @@ ACTIVATIONS: dict[str, Activation] = {
         Activation("relu", relu, relu_backward),
         Activation("leaky_relu", leaky_relu, leaky_relu_backward),
         Activation("tanh", tanh, tanh_backward),
-        Activation("softmax", softmax, softmax_backward),
+        Activation("softmax", softmax, softmax_backward, hidden=False),
         Activation("identity", identity, identity_backward),
     )
 }
+
+
+def register_activation(
+    name: str,
+    forward: Callable[..., np.ndarray],
+    backward: Callable[..., np.ndarray],
+    hidden: bool = True,
+) -> Activation:
+    """Add an activation to :data:`ACTIVATIONS`: from then on ``Dense(n, name)``, the CLI's
+    ``--activation`` and config files, and ``deepmat explain`` know it.
+
+    ``forward(Z, out=None)`` returns g(Z) (into ``out`` when given; ``out`` may be Z itself);
+    ``backward(dA, Z, A, out=None)`` returns dZ = dA ⊙ g'(Z). Both keep Z's shape and dtype.
+    Check the pair with :func:`deepmat.gradcheck` before training with it.
+    """
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ValueError(f"an activation name must be an identifier such as 'softplus'; received {name!r}")
+    if name in ACTIVATIONS:
+        raise ValueError(f"an activation named {name!r} exists already")
+    if not callable(forward) or not callable(backward):
+        raise TypeError("forward and backward must be functions")
+    ACTIVATIONS[name] = activation = Activation(name, forward, backward, bool(hidden))
+    return activation
+
+
+def hidden_activations() -> tuple[str, ...]:
+    """The names a hidden layer may use (every activation but those that couple units)."""
+    return tuple(name for name, a in ACTIVATIONS.items() if a.hidden)
 
 
 def get_activation(name: str) -> Activation:

@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from deepmat._checks import check_number
+
 if TYPE_CHECKING:
-    from deepmat.network import Network
     from deepmat.optimizers import Optimizer
 
 
@@ -35,7 +36,8 @@ class Callback:
     #: (:mod:`deepmat.fullbatch`).
     touches_parameters: bool = True
 
-    def on_train_begin(self, net: Network, optimizer: Optimizer) -> None:
+    def on_train_begin(self, net: Any, optimizer: Optimizer) -> None:
+        """Training starts: ``net`` is the :class:`deepmat.Network` being trained."""
         self.net = net
         self.optimizer = optimizer
 
@@ -105,13 +107,9 @@ class EarlyStopping(Callback):
         mode: str = "auto",
         restore_best_weights: bool = True,
     ) -> None:
-        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
-            raise ValueError(f"patience must be an integer ≥ 0; received {patience!r}")
-        if not min_delta >= 0:
-            raise ValueError(f"min_delta must be ≥ 0; received {min_delta!r}")
         self.monitor = monitor
-        self.patience = patience
-        self.min_delta = float(min_delta)
+        self.patience = check_number(patience, "patience", 0, integer=True)
+        self.min_delta = check_number(min_delta, "min_delta", 0)
         self.mode = _mode(monitor, mode)
         self.restore_best_weights = restore_best_weights
         self.best = math.inf if self.mode == "min" else -math.inf

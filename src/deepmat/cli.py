@@ -619,13 +619,13 @@ def _default_out(name: str) -> Path:
 
 
 def _write_json(path: Path, value: Any) -> None:
-    from deepmat.io import _atomic_write
+    from deepmat.io import atomic_write
 
-    _atomic_write(path, (json.dumps(value, indent=2) + "\n").encode("utf-8"))
+    atomic_write(path, (json.dumps(value, indent=2) + "\n").encode("utf-8"))
 
 
 def _write_history(path: Path, history: Any) -> None:
-    from deepmat.io import _atomic_write
+    from deepmat.io import atomic_write
 
     columns = ("loss", "accuracy", "val_loss", "val_accuracy", "lr")
     text = io.StringIO()
@@ -635,7 +635,7 @@ def _write_history(path: Path, history: Any) -> None:
     for row, epoch in enumerate(history.epoch):
         cells = [values[c][row] if c in values and row < len(values[c]) else "" for c in columns]
         writer.writerow((epoch + 1, *(repr(float(c)) if c != "" else "" for c in cells)))
-    _atomic_write(path, text.getvalue().encode("utf-8"))
+    atomic_write(path, text.getvalue().encode("utf-8"))
 
 
 def _describe_model(net: Any, model: dict[str, Any]) -> str:
@@ -1428,7 +1428,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    from deepmat.network import TrainingDiverged
+    from deepmat.training import TrainingDiverged
 
     try:
         return args.handler(args)

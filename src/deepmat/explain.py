@@ -34,15 +34,13 @@ from typing import Any
 import numpy as np
 
 from deepmat._checks import unknown_name
-from deepmat.activations import ACTIVATIONS
-from deepmat.layers import Activation, BatchNorm, Dense, Dropout, Layer
+from deepmat.activations import hidden_activations
+from deepmat.layers import ExplainStep, Layer, check_layer_dims, layers_from_dims
 from deepmat.losses import DEFAULT_LOSS, get_loss
-from deepmat.network import Network, _check_layer_dims, _layers_from_dims
+from deepmat.network import Network
 
 #: The two ways of writing the equations: the seeds' (a sample is a column) and seed 004's (a row).
 LAYOUTS = ("columns", "rows")
-#: Activations a ``layer_dims`` network accepts for its hidden layers (a hidden softmax is refused).
-HIDDEN_ACTIVATIONS = tuple(name for name in ACTIVATIONS if name != "softmax")
 #: Output activations, each with its canonical loss.
 OUTPUT_ACTIVATIONS = tuple(DEFAULT_LOSS)
 
@@ -63,72 +61,68 @@ _FUSED_WHY = {
     "softmax": "the softmax Jacobian diag(a) − a·aᵀ times −y / a gives a − y, as Σ_k y_k = 1",
     "identity": "identity' = 1 and the gradient of ½‖a − y‖² is a − y",
 }
-_HAT = {"Z": "Ẑ"}  # batch norm of Z[l] is Ẑ[l]; of A[l], A[l] again (like dropout's A[l] = A[l] ⊙ …)
+
+
+@dataclass(frozen=True)
+class _Output:
+    """The output pair the last step's backward starts from (SPEC §3, equation 1)."""
+
+    activation: str
+    loss: str
+
+    @property
+    def fused(self) -> bool:
+        return get_loss(self.loss).canonical_activation == self.activation
+
+    @property
+    def why(self) -> str:
+        return _FUSED_WHY[self.activation]
+
+    @property
+    def gradient(self) -> str:
+        return _LOSS_GRADIENT[self.loss]
 
 
 # -- the network as a list of steps ------------------------------------------------------
 
 
 @dataclass
-class _Step:
-    """One equation of the forward pass: ``kind`` is "linear", "act", "bn" or "dropout";
-    ``src`` and ``out`` are the letters of the input and output ("A", "Z", "Ẑ")."""
-
-    kind: str
-    src: str
-    out: str
-    layer: Layer | None = None
-    activation: str = ""
-
-
-@dataclass
 class _Group:
-    """Dense layer l and the layers up to the next Dense (l = 0: the layers before the first)."""
+    """Dense layer l and the layers up to the next Dense (l = 0: the layers before the first),
+    as the steps their layers write (:meth:`deepmat.layers.Layer.explain_steps`)."""
 
     l: int
     n: int
     n_prev: int
-    dense: Dense | None = None
-    steps: list[_Step] = field(default_factory=list)
+    steps: list[ExplainStep] = field(default_factory=list)
 
     @property
-    def batch_norm(self) -> BatchNorm | None:
-        return next((s.layer for s in self.steps if s.kind == "bn"), None)
+    def parameters(self) -> list[str]:
+        """The group's parameters as the update lines name them (W, b, then γ, β)."""
+        return [p for step in self.steps for p in step.parameters]
 
     @property
     def activations(self) -> list[str]:
-        return [s.activation for s in self.steps if s.kind == "act"]
+        return [s.activation for s in self.steps if s.activation]
 
 
 def _groups(layers: Sequence[Layer], input_dim: int) -> list[_Group]:
-    """Split ``layers`` at each Dense and write each group's steps, naming what each one
-    produces; every group ends with A[l]."""
+    """Split ``layers`` at each numbered (Dense) layer and collect each group's steps; every
+    group ends with A[l]."""
     groups = [_Group(0, input_dim, input_dim)]
     chunks: list[list[Layer]] = [[]]
     for layer in layers:
-        if isinstance(layer, Dense):
+        if layer.numbered:
             chunks.append([])
-            groups.append(_Group(len(groups), layer.units, groups[-1].n, dense=layer))
+            groups.append(_Group(len(groups), layer.out_units(groups[-1].n), groups[-1].n))
         chunks[-1].append(layer)
     for group, chunk in zip(groups, chunks, strict=True):
         current = "A"
-        has_activation_layer = any(isinstance(x, Activation) for x in chunk)
+        has_activation_layer = any(x.activation and not x.numbered for x in chunk)
         for layer in chunk:
-            if isinstance(layer, Dense):
-                group.steps.append(_Step("linear", "A", "Z", layer))
-                current = "Z"
-                if not has_activation_layer or layer.activation != "identity":
-                    group.steps.append(_Step("act", "Z", "A", layer, layer.activation))
-                    current = "A"
-            elif isinstance(layer, Activation):
-                group.steps.append(_Step("act", current, "A", layer, layer.activation))
-                current = "A"
-            elif isinstance(layer, BatchNorm):
-                out = _HAT.get(current, current)
-                group.steps.append(_Step("bn", current, out, layer))
-                current = out
-            elif isinstance(layer, Dropout):
-                group.steps.append(_Step("dropout", current, current, layer))
+            for step in layer.explain_steps(current, has_activation_layer):
+                group.steps.append(step)
+                current = step.out
     return groups
 
 
@@ -189,106 +183,6 @@ class _Writer:
 # -- the equations ------------------------------------------------------------------------
 
 
-def _forward(g: _Group, step: _Step, w: _Writer) -> list[str]:
-    l, X, O = g.l, w.name(step.src, g.l), w.name(step.out, g.l)
-    if step.kind == "linear":
-        A_prev, Z = w.name("A", l - 1), w.name("Z", l)
-        if w.rows:
-            return [
-                f"{Z} {w.data(g.n)} = {A_prev} {w.data(g.n_prev)} · W[{l}] {w.weight(g)} + b[{l}] {w.vector(g.n)}"
-            ]
-        return [
-            f"{Z} {w.data(g.n)} = W[{l}] {w.weight(g)} · {A_prev} {w.data(g.n_prev)} + b[{l}] {w.vector(g.n)}"
-        ]
-    if step.kind == "act":
-        lines = [f"{O} {w.data(g.n)} = {step.activation}({X})"]
-        if step.activation == "softmax":
-            lines.append(
-                f"softmax over each {'row' if w.rows else 'column'} (one sample's {g.n} scores): "
-                "a_k = e^(z_k) / Σ_j e^(z_j)"
-            )
-        return lines
-    if step.kind == "bn":
-        bn = step.layer
-        lines = [f"{O} {w.data(g.n)} = γ[{l}] {w.param(g.n)} ⊙ ({X} − μ) / √(σ² + ε) + β[{l}] {w.param(g.n)}"]
-        if w.batch:
-            lines.append(
-                f"μ, σ² {w.param(g.n)}: mean and biased variance of each {w.sample_axis} of {X} over the "
-                f"batch (running estimates at inference); ε = {bn.eps:g}; "
-                f"write X̂[{l}] = ({X} − μ) / √(σ² + ε)"
-            )
-        else:
-            lines.append("one sample: μ, σ² are the running estimates (inference); training needs m ≥ 2")
-        return lines
-    D = f"{'D' if w.batch else 'd'}[{l}]"
-    rate = step.layer.rate
-    return [
-        f"{X} {w.data(g.n)} = {X} ⊙ {D} / (1 − p)",
-        f"{D} {w.data(g.n)}: keep-mask, each entry 1 with probability 1 − p = {1 - rate:g} (p = {rate:g}); "
-        f"training only, at inference {X} is unchanged",
-    ]
-
-
-def _backward(g: _Group, step: _Step, w: _Writer, output: tuple[str, str] | None, dA0_note: str) -> list[str]:
-    """Backward lines of one step; ``output`` = (activation, loss) for the network's last step."""
-    l, X, O = g.l, w.name(step.src, g.l), w.name(step.out, g.l)
-    if step.kind == "act":
-        g_name = step.activation
-        if output is not None:
-            activation, loss = output
-            Y = w.name("Y")
-            if get_loss(loss).canonical_activation == activation:
-                lines = [f"d{X} {w.data(g.n)} = {O} − {Y} {w.data(g.n)}"]
-                if w.batch:
-                    lines.append(f"{activation} + {loss}: {_FUSED_WHY[activation]}")
-                return lines
-            lines = [f"d{O} {w.data(g.n)} = " + _LOSS_GRADIENT[loss].format(A=O, Y=Y)]
-        else:
-            lines = []
-        if g_name == "softmax":
-            lines += [
-                f"d{X} {w.data(g.n)} = {O} ⊙ (d{O} − Σ_units({O} ⊙ d{O}))",
-                "softmax's Jacobian diag(a) − a·aᵀ, per sample: Σ_units sums over the sample's units",
-            ]
-        else:
-            lines.append(f"d{X} {w.data(g.n)} = d{O} ⊙ {g_name}'({X})")
-        return lines
-    if step.kind == "dropout":
-        D = f"{'D' if w.batch else 'd'}[{l}]"
-        return [f"d{X} {w.data(g.n)} = d{X} ⊙ {D} / (1 − p)"]
-    if step.kind == "bn":
-        if not w.batch:
-            return ["batch norm couples the samples of a batch in training: see the vectorised form"]
-        S, Xh = w.sum_over_samples, f"X̂[{l}]"
-        return [
-            f"dγ[{l}] {w.param(g.n)} = 1/m · {S} (d{O} ⊙ {Xh}) {w.data(g.n)}",
-            f"dβ[{l}] {w.param(g.n)} = 1/m · {S} d{O} {w.data(g.n)}",
-            f"d{X} {w.data(g.n)} = γ[{l}] ⊙ (d{O} − mean(d{O}) − {Xh} ⊙ mean(d{O} ⊙ {Xh})) / √(σ² + ε)",
-            f"mean over the batch, per {w.sample_axis}: μ and σ² depend on every sample, hence the two mean terms",
-        ]
-    # linear
-    A_prev, dZ, dA_prev = w.name("A", l - 1), w.name("dZ", l), f"d{w.name('A', l - 1)}"
-    if w.rows:
-        dW = f"{A_prev}ᵀ {w.data_T(g.n_prev)} · {dZ} {w.data(g.n)}"
-        dA = f"{dZ} {w.data(g.n)} · W[{l}]ᵀ {w.weight_T(g)}"
-    else:
-        dW = f"{dZ} {w.data(g.n)} · {A_prev}ᵀ {w.data_T(g.n_prev)}"
-        dA = f"W[{l}]ᵀ {w.weight_T(g)} · {dZ} {w.data(g.n)}"
-    if w.batch:
-        lines = [
-            f"dW[{l}] {w.weight(g)} = 1/m · {dW}",
-            f"db[{l}] {w.param(g.n)} = 1/m · {w.sum_over_samples} {dZ} {w.data(g.n)}",
-        ]
-    else:
-        lines = [f"dW[{l}] {w.weight(g)} = {dW}", f"db[{l}] = {dZ}"]
-    if g.dense.l2:
-        lines.append(f"dW[{l}] += λ·W[{l}]  (L2 penalty (λ/2)·‖W[{l}]‖²_F in J, λ = {g.dense.l2:g})")
-    lines.append(f"{dA_prev} {w.data(g.n_prev)} = {dA}")
-    if l == 1 and w.batch:
-        lines.append(dA0_note)
-    return lines
-
-
 def _check_line(g: _Group, rows: bool, m: int | str) -> str:
     l, n, p = g.l, g.n, g.n_prev
     if l == 0:
@@ -307,23 +201,14 @@ def _check_line(g: _Group, rows: bool, m: int | str) -> str:
             f"check: W[{l}] is (n[{l}], n[{l - 1}]) = ({n}, {p}); b[{l}] is (n[{l}], 1) = ({n}, 1); "
             f"Z[{l}] and A[{l}] are (n[{l}], m) = ({n}, {m})"
         )
-    if g.batch_norm is not None:
-        shape = f"(1, n[{l}]) = (1, {n})" if rows else f"(n[{l}], 1) = ({n}, 1)"
-        text += f"; γ[{l}] and β[{l}] are {shape}"
+    text += "".join(step.check(g, rows) for step in g.steps)
     if l > 0:
         text += f"; dW[{l}], db[{l}] have the shapes of W[{l}], b[{l}] and dZ[{l}], dA[{l}] those of Z[{l}], A[{l}]"
     return text
 
 
 def _title(g: _Group, L: int) -> str:
-    parts = [f"Dense {g.n_prev} → {g.n}"] if g.dense is not None else []
-    for step in g.steps:
-        if step.kind == "act":
-            parts.append(step.activation)
-        elif step.kind == "bn":
-            parts.append("batch norm")
-        elif step.kind == "dropout":
-            parts.append(f"dropout p = {step.layer.rate:g}")
+    parts = [title for step in g.steps if (title := step.title(g))]
     where = " (input)" if g.l == 0 else " (output)" if g.l == L else ""
     return f"Layer {g.l}{where}: " + ", ".join(parts)
 
@@ -338,16 +223,6 @@ def _activation_header(groups: list[_Group]) -> str:
         else:
             runs.append([g.l, g.l, act])
     return ", ".join(f"g[{a}] = {act}" if a == b else f"g[{a}..{b}] = {act}" for a, b, act in runs)
-
-
-def _layer_words(layer: Layer) -> str:
-    if isinstance(layer, Dense):
-        return f"Dense({layer.units}, {layer.activation})"
-    if isinstance(layer, Activation):
-        return f"Activation({layer.activation})"
-    if isinstance(layer, Dropout):
-        return f"Dropout({layer.rate:g})"
-    return "BatchNorm"
 
 
 def _check_m(m: Any) -> int | str:
@@ -393,8 +268,8 @@ def explain(
     """
     if layout not in LAYOUTS:
         raise unknown_name("layout", layout, LAYOUTS)
-    if hidden_activation not in HIDDEN_ACTIVATIONS:
-        raise unknown_name("hidden activation", hidden_activation, HIDDEN_ACTIVATIONS)
+    if hidden_activation not in hidden_activations():
+        raise unknown_name("hidden activation", hidden_activation, hidden_activations())
     if output_activation not in OUTPUT_ACTIVATIONS:
         raise unknown_name("output activation", output_activation, OUTPUT_ACTIVATIONS)
     m = _check_m(m)
@@ -410,20 +285,20 @@ def explain(
             )
         layers, dims, loss = net.layers, net.layer_dims, net.loss
     else:
-        dims = _check_layer_dims(layer_dims)
+        dims = check_layer_dims(layer_dims)
         if output_activation == "softmax" and dims[-1] < 2:
             raise ValueError(
                 f"a softmax output needs n[L] ≥ 2 classes; received n[L] = {dims[-1]} "
                 "(use output_activation='sigmoid' for one output)"
             )
-        layers = _layers_from_dims(dims, hidden_activation, output_activation, 0.0, False)
+        layers = layers_from_dims(dims, hidden_activation, output_activation)
         loss = DEFAULT_LOSS[output_activation]
 
     rows = layout == "rows"
     groups = _groups(layers, dims[0])
     L = len(groups) - 1
     last_step = groups[-1].steps[-1]
-    if groups[0].batch_norm is not None:
+    if groups[0].parameters:
         dA0_note = "dA[0] is needed here: it flows back into the input's batch norm γ[0], β[0]"
     else:
         dA0_note = (
@@ -435,7 +310,7 @@ def explain(
         f"Forward and backward propagation of the network {dims}",
         f"L = {L} layers with parameters (layer 0 is the input), n = {dims}, {samples}",
         f"activations: {_activation_header(groups)}; loss: {_LOSS_TEXT[loss]}",
-        "layers: " + " → ".join(_layer_words(layer) for layer in layers),
+        "layers: " + " → ".join(layer.describe() for layer in layers),
     ]
     if rows:
         out.append(
@@ -471,33 +346,26 @@ def explain(
         out += ["", _title(g, L), "  " + _check_line(g, rows, m)]
         for heading, w in forms:
             out.append("  " + heading)
-            out += ["    " + line for step in g.steps for line in _forward(g, step, w)]
+            out += ["    " + line for step in g.steps for line in step.forward(g, w)]
 
     out += ["", "Backward propagation, l = L..1"]
     for g in reversed(groups):
-        if not g.steps or (g.l == 0 and g.batch_norm is None):
+        if not g.steps or (g.l == 0 and not g.parameters):
             continue
         out += ["", _title(g, L)]
         for heading, w in forms:
             out.append("  " + heading)
             for step in reversed(g.steps):
-                output = (last_step.activation, loss) if step is last_step else None
-                out += ["    " + line for line in _backward(g, step, w, output, dA0_note)]
+                output = _Output(last_step.activation, loss) if step is last_step else None
+                out += ["    " + line for line in step.backward(g, w, output, dA0_note)]
 
     out += ["", "Update (gradient descent, learning rate α), every parameter; each keeps its shape"]
     for g in groups:
-        names = ["W", "b"] if g.dense is not None else []
-        if g.batch_norm is not None:
-            names += ["γ", "β"]
-        out += [f"  {p}[{g.l}] ← {p}[{g.l}] − α·d{p}[{g.l}]" for p in names]
+        out += [f"  {p}[{g.l}] ← {p}[{g.l}] − α·d{p}[{g.l}]" for p in g.parameters]
     return "\n".join(out)
 
 
 # -- the table ------------------------------------------------------------------------------
-
-
-def _shape(array: np.ndarray) -> str:
-    return "(" + ", ".join(str(d) for d in array.shape) + ")"
 
 
 def summary(net: Network) -> str:
@@ -509,16 +377,7 @@ def summary(net: Network) -> str:
         raise TypeError(f"summary needs a deepmat.Network; received {type(net).__name__}")
     table = [("layer", "output shape", "W / γ", "b / β", "parameters", "activation")]
     for layer in net.layers:
-        label, weight, bias, activation = f"{layer.index} {layer.kind}", "—", "—", "—"
-        if isinstance(layer, Dense):
-            weight, bias, activation = _shape(layer.W), _shape(layer.b), layer.activation
-        elif isinstance(layer, BatchNorm):
-            weight = "γ " + _shape(layer.params[f"gamma{layer.index}"])
-            bias = "β " + _shape(layer.params[f"beta{layer.index}"])
-        elif isinstance(layer, Activation):
-            activation = layer.activation
-        elif isinstance(layer, Dropout):
-            label += f" p={layer.rate:g}"
+        label, weight, bias, activation = layer.summary_row()
         count = sum(a.size for a in layer.params.values())
         table.append((label, f"({layer.n_out}, m)", weight, bias, f"{count:,}", activation))
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
@@ -532,7 +391,7 @@ def summary(net: Network) -> str:
     rule = "─" * (sum(widths) + 2 * (len(widths) - 1))
     trainable = sum(a.size for a in net.params.values())
     buffers = sum(a.size for a in net.buffers.values())
-    l2 = {layer.index: layer.l2 for layer in net.layers if isinstance(layer, Dense) and layer.l2}
+    l2 = {layer.index: layer.l2 for layer in net.layers if getattr(layer, "l2", None)}
     footer = [
         f"Trainable parameters: {trainable:,}",
         f"Non-trainable parameters: {buffers:,} (batch-norm running mean and variance)",

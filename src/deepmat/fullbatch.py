@@ -28,6 +28,9 @@ from typing import Any
 
 import numpy as np
 
+from deepmat.layers import Dense
+from deepmat.optimizers import SGD
+
 #: iterations between exact recomputations of W[1]·A[0]
 RESYNC_EVERY = 64
 
@@ -71,9 +74,6 @@ class InputGram:
 
 def input_gram_applies(net: Any, optimizer: Any, callbacks: list, n_batches: int, shuffle: bool) -> bool:
     """Whether :class:`InputGram` computes exactly what the plain forward pass would."""
-    from deepmat.layers import Dense
-    from deepmat.optimizers import SGD
-
     first = net.layers[0]
     return (
         n_batches == 1

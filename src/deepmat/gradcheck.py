@@ -18,15 +18,11 @@ check is absolute, |difference| < tolerance·s.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from deepmat._checks import check_positive
-from deepmat.layers import Dropout
-
-if TYPE_CHECKING:
-    from deepmat.network import Network
+from deepmat._checks import check_number
 
 
 def _layer_of(name: str) -> str:
@@ -68,7 +64,7 @@ class GradcheckResult:
 
 
 def gradcheck(
-    net: Network,
+    net: Any,
     X: Any,
     y: Any,
     eps: float = 1e-6,
@@ -90,13 +86,12 @@ def gradcheck(
     ``training=True`` checks the training-mode network: batch norm on batch statistics and
     dropout with a fixed mask (drawn once, then frozen, so J is one function throughout).
     """
-    check_positive(eps, "eps")
-    check_positive(tolerance, "tolerance")
+    eps = check_number(eps, "eps", 0, low_open=True)
+    tolerance = check_number(tolerance, "tolerance", 0, low_open=True)
     net64 = net.copy(dtype="float64")
     X = np.asarray(X, dtype=np.float64) if np.asarray(X).dtype.kind in "biuf" else X
     for layer in net64.layers:
-        if isinstance(layer, Dropout):
-            layer.frozen = True
+        layer.freeze_noise()
     analytic = net64.gradients(X, y, training=training)
     rng = np.random.default_rng(seed)
     result = GradcheckResult(tolerance=tolerance)

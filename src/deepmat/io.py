@@ -1,14 +1,14 @@
-"""Saving and loading models and checkpoints: safetensors weights plus a JSON config.
+"""The model file format: a JSON config and named arrays in one safetensors file.
 
-One file holds a model: the arrays in the safetensors format, and in its header metadata
-``format = "deepmat"``, ``deepmat_version`` and ``config`` (the JSON of
-:meth:`deepmat.Network.get_config`). A checkpoint is a model file that also carries
-``training`` (JSON: epoch, batch, random generator states, optimiser and callback scalars,
-history) and the optimiser's arrays under ``optimizer.*`` keys.
+One file holds a model: the arrays in the safetensors format (raw little-endian arrays behind
+a JSON header), and in the header's metadata ``format = "deepmat"``, ``deepmat_version`` and
+``config`` (the JSON of :meth:`deepmat.Network.get_config`). A checkpoint is a model file that
+also carries ``training`` (JSON: epoch, batch, random generator states, optimiser and callback
+scalars, history) and more arrays (the optimiser's, under ``optimizer.*`` keys).
 
 Array names are those ``torch.nn.Sequential.load_state_dict`` expects for the equivalent
 PyTorch model (layers numbered as PyTorch numbers the modules; each non-identity activation
-is a module of its own):
+is a module of its own; :func:`deepmat.layers.torch_names`):
 
 ==================  ===============================  ===========================
 deepmat             file key                          shape in the file
@@ -21,12 +21,14 @@ deepmat             file key                          shape in the file
 ``running_var{l}``  ``{i}.running_var``              (n,)
 ==================  ===============================  ===========================
 
-BatchNorm1d's ``num_batches_tracked`` is stored too (int64, shape ()).
+BatchNorm1d's ``num_batches_tracked`` is stored too (int64, shape ()). This module reads and
+writes the format — it builds no network: :meth:`deepmat.Network.save` and
+:func:`deepmat.load` hand it and take from it a config, the layers and the arrays by name.
 
-Writing is atomic: a temporary file in the same folder, flushed and fsynced, then renamed
-over the target, so a crash mid-write leaves the previous file intact. Loading never
-unpickles: safetensors holds raw little-endian arrays and JSON; the config is checked —
-keys, types, the shapes it implies against the file's — before anything is allocated.
+Writing is atomic (:func:`atomic_write`): a temporary file in the same folder, flushed and
+fsynced, then renamed over the target, so a crash mid-write leaves the previous file intact.
+Reading never unpickles: safetensors holds raw arrays and JSON, and the JSON is parsed with a
+guard against hostile nesting.
 """
 
 from __future__ import annotations
@@ -34,17 +36,15 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from deepmat.network import Network
+from deepmat._checks import check_dtype_name, check_finite
+from deepmat.layers import Layer, counter_names, file_shapes, layer_from_config, torch_names
+from deepmat.version import __version__
 
 FORMAT = "deepmat"
-#: no layer of a loadable model may have more units than this (a guard against hostile configs)
-MAX_UNITS = 1 << 24
 
 
 def _safetensors() -> Any:
@@ -55,53 +55,10 @@ def _safetensors() -> Any:
     return safetensors
 
 
-def torch_names(config: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
-    """For each array of a network config: (deepmat name, file key, kind), in module order."""
-    module, dense = 0, 0
-    for layer in config["layers"]:
-        kind = layer["type"]
-        if kind == "Dense":
-            dense += 1
-            yield f"W{dense}", f"{module}.weight", "W"
-            yield f"b{dense}", f"{module}.bias", "b"
-            module += 1 if layer["activation"] == "identity" else 2
-        elif kind == "BatchNorm":
-            yield f"gamma{dense}", f"{module}.weight", "vector"
-            yield f"beta{dense}", f"{module}.bias", "vector"
-            yield f"running_mean{dense}", f"{module}.running_mean", "vector"
-            yield f"running_var{dense}", f"{module}.running_var", "vector"
-            module += 1
-        elif kind == "Dropout" or (kind == "Activation" and layer["activation"] != "identity"):
-            module += 1
-
-
-def _expected_shapes(config: dict[str, Any]) -> dict[str, tuple[int, ...]]:
-    """File key → shape implied by the config, computed without allocating anything."""
-    if not isinstance(config.get("input_dim"), int) or not isinstance(config.get("layers"), list):
-        raise ValueError("the config needs an integer 'input_dim' and a list 'layers'")
-    shapes: dict[str, tuple[int, ...]] = {}
-    n = config["input_dim"]
-    names = dict((name, key) for name, key, _ in torch_names(config))
-    dense = 0
-    for layer in config["layers"]:
-        if not isinstance(layer, dict):
-            raise ValueError(f"each layer config must be an object; received {layer!r}")
-        if layer.get("type") == "Dense":
-            units = layer.get("units")
-            if not isinstance(units, int) or not 0 < units <= MAX_UNITS or not 0 < n <= MAX_UNITS:
-                raise ValueError(f"layer sizes must be integers in 1..{MAX_UNITS}; received {n} → {units!r}")
-            dense += 1
-            shapes[names[f"W{dense}"]] = (units, n)
-            shapes[names[f"b{dense}"]] = (units,)
-            n = units
-        elif layer.get("type") == "BatchNorm":
-            for stem in ("gamma", "beta", "running_mean", "running_var"):
-                shapes[names[f"{stem}{dense}"]] = (n,)
-            shapes[names[f"gamma{dense}"].rsplit(".", 1)[0] + ".num_batches_tracked"] = ()
-    return shapes
-
-
-def _atomic_write(path: str | os.PathLike, data: bytes) -> None:
+def atomic_write(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that the file is always either the old one or the new one:
+    a temporary file beside it, flushed and fsynced, renamed over it, the folder fsynced. The
+    folder is created if needed; the file gets the usual permissions (0666 minus the umask)."""
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
@@ -126,40 +83,97 @@ def _atomic_write(path: str | os.PathLike, data: bytes) -> None:
         os.close(dir_fd)
 
 
-def save_model(
-    net: Network,
+def write_model(
     path: str | os.PathLike,
+    config: dict[str, Any],
+    layers: list[Layer],
+    state: dict[str, np.ndarray],
     training: dict[str, Any] | None = None,
     extra_arrays: dict[str, np.ndarray] | None = None,
 ) -> None:
-    """Write ``net`` (and, for a checkpoint, ``training`` state and arrays) to ``path`` atomically.
+    """Write a model file atomically: ``config`` (JSON-ready), the arrays of ``state`` (by
+    deepmat name: ``W1``, ``b1``, …) under the file keys of ``layers``, the layers' counters,
+    and for a checkpoint the ``training`` state and ``extra_arrays`` (by file key).
 
-    Refuses to write parameters that are not finite (a diverged model never overwrites a
-    good file)."""
-    import deepmat
-    from deepmat._checks import check_finite
-    from deepmat.layers import BatchNorm
-
-    config = net.get_config()
-    state = net.state_arrays()
+    Refuses arrays that are not finite (a diverged model never overwrites a good file)."""
     tensors: dict[str, np.ndarray] = {}
-    for name, key, kind in torch_names(config):
+    for name, key, kind in torch_names(layers):
         check_finite(state[name], name)
-        array = state[name] if kind == "W" else state[name].reshape(-1)
-        tensors[key] = np.ascontiguousarray(array)
-    bn_layers = [layer for layer in net.layers if isinstance(layer, BatchNorm)]
-    bn_keys = [k for k in _expected_shapes(config) if k.endswith(".num_batches_tracked")]
-    for layer, key in zip(bn_layers, bn_keys, strict=True):
-        tensors[key] = np.array(layer.num_batches_tracked, dtype=np.int64)
-    for key, array in (extra_arrays or {}).items():
-        tensors[key] = np.ascontiguousarray(array)
-    metadata = {"format": FORMAT, "deepmat_version": deepmat.__version__, "config": json.dumps(config)}
+        tensors[key] = np.ascontiguousarray(state[name] if kind == "W" else state[name].reshape(-1))
+    for layer, counter, key in counter_names(layers):
+        tensors[key] = np.array(layer.get_counters()[counter], dtype=np.int64)
+    tensors.update({key: np.ascontiguousarray(array) for key, array in (extra_arrays or {}).items()})
+    metadata = {"format": FORMAT, "deepmat_version": __version__, "config": json.dumps(config)}
     if training is not None:
         metadata["training"] = json.dumps(training)
-    _atomic_write(path, _safetensors().numpy.save(tensors, metadata=metadata))
+    atomic_write(path, _safetensors().numpy.save(tensors, metadata=metadata))
 
 
-def _read(path: str | os.PathLike) -> tuple[dict[str, str], dict[str, np.ndarray]]:
+class ModelFile(NamedTuple):
+    """What :func:`read_model` found in a file, checked against its config."""
+
+    path: str
+    #: the network config (:meth:`deepmat.Network.get_config`)
+    config: dict[str, Any]
+    #: its layers, rebuilt from the config (not built: no arrays yet)
+    layers: list[Layer]
+    #: the model's arrays by deepmat name (``W1``, ``b1``, …), in the shapes of the network
+    state: dict[str, np.ndarray]
+    #: each layer's counters, in layer order (batch norm's ``num_batches_tracked``)
+    counters: list[dict[str, int]]
+    #: the arrays beyond the model's, by file key (a checkpoint's optimiser and callbacks)
+    extra: dict[str, np.ndarray]
+    #: the metadata as stored (strings)
+    metadata: dict[str, str]
+
+    @property
+    def is_checkpoint(self) -> bool:
+        return "training" in self.metadata
+
+    def training(self) -> dict[str, Any]:
+        """The training state of a checkpoint (``ValueError`` for a plain model file)."""
+        if not self.is_checkpoint:
+            raise ValueError(f"{self.path!r} is a model file, not a checkpoint (it has no training state)")
+        state = parse_json(self.metadata["training"], f"{self.path!r}: the training state")
+        if not isinstance(state, dict):
+            raise ValueError(f"{self.path!r}: the training state must be a JSON object")
+        return state
+
+
+def parse_json(text: str, what: str) -> Any:
+    """``json.loads(text)``, with a ``ValueError`` naming ``what`` for invalid or hostilely
+    nested JSON ([[[[…]]]]: json recurses once per level)."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{what} is not valid JSON ({error})") from None
+    except RecursionError:
+        raise ValueError(f"{what} is nested too deeply to be deepmat's") from None
+
+
+#: the keys of a network config (:meth:`deepmat.Network.get_config`)
+CONFIG_KEYS = ("input_dim", "layers", "loss", "init", "seed", "dtype", "l2")
+
+
+def config_layers(config: Any) -> list[Layer]:
+    """The layers a network config describes (checked, not built), after checking its keys."""
+    if not isinstance(config, dict) or set(config) != set(CONFIG_KEYS):
+        got = sorted(config) if isinstance(config, dict) else type(config).__name__
+        raise ValueError(f"a network config has exactly the keys {sorted(CONFIG_KEYS)}; received {got}")
+    if not isinstance(config["layers"], list):
+        raise ValueError(f"config 'layers' must be a list; received {type(config['layers']).__name__}")
+    return [layer_from_config(c) for c in config["layers"]]
+
+
+def read_model(path: str | os.PathLike) -> ModelFile:
+    """Read a model file (or checkpoint): its config, its layers and its arrays, every array
+    checked against the shape and dtype its config implies (worked out without allocating,
+    before any network is built).
+
+    Raises ``FileNotFoundError`` for a missing file and ``ValueError`` for one that is not a
+    well-formed deepmat model file (not safetensors, truncated, another format, a config that
+    is not a deepmat network's, arrays missing, extra, or of the wrong shape or dtype). Never
+    executes code from the file."""
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"no model file at {path!r}")
@@ -167,98 +181,40 @@ def _read(path: str | os.PathLike) -> tuple[dict[str, str], dict[str, np.ndarray
     try:
         with safetensors.safe_open(path, framework="numpy") as f:
             metadata = f.metadata() or {}
-            keys = list(f.keys())
-            arrays = {k: f.get_tensor(k) for k in keys}
+            arrays = {k: f.get_tensor(k) for k in f.keys()}
     except Exception as error:  # safetensors raises its own SafetensorError and others
         raise ValueError(
             f"{path!r} is not a readable deepmat model file (safetensors with a JSON config): {error}"
         ) from None
-    return metadata, arrays
-
-
-def _parse_config(path: str, metadata: dict[str, str]) -> dict[str, Any]:
+    where = repr(path)
     if metadata.get("format") != FORMAT:
         raise ValueError(
-            f"{path!r} is not a deepmat model: its metadata 'format' is {metadata.get('format')!r}, expected {FORMAT!r}"
+            f"{where} is not a deepmat model: its metadata 'format' is {metadata.get('format')!r}, expected {FORMAT!r}"
         )
-    try:
-        config = json.loads(metadata.get("config", ""))
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{path!r}: the model config is not valid JSON ({error})") from None
-    except RecursionError:  # hostile nesting ([[[[…]]]]): json recurses once per level
-        raise ValueError(f"{path!r}: the model config is nested too deeply to be a deepmat config") from None
+    config = parse_json(metadata.get("config", ""), f"{where}: the model config")
     if not isinstance(config, dict):
-        raise ValueError(
-            f"{path!r}: the model config must be a JSON object; received {type(config).__name__}"
-        )
-    return config
-
-
-def _load(
-    path: str | os.PathLike, allow_training: bool
-) -> tuple[Network, dict[str, str], dict[str, np.ndarray]]:
-    from deepmat.layers import BatchNorm
-    from deepmat.network import Network
-
-    path = os.fspath(path)
-    metadata, arrays = _read(path)
-    config = _parse_config(path, metadata)
+        raise ValueError(f"{where}: the model config must be a JSON object; received {type(config).__name__}")
     try:
-        expected = _expected_shapes(config)
+        layers = config_layers(config)
+        expected = file_shapes(config["input_dim"], layers)
+        dtype = check_dtype_name(config["dtype"])
     except (KeyError, TypeError) as error:
-        raise ValueError(f"{path!r}: the model config is not a deepmat network config ({error!r})") from None
+        raise ValueError(f"{where}: the model config is not a deepmat network config ({error!r})") from None
     extra = {k: v for k, v in arrays.items() if k not in expected}
-    if extra and not (allow_training and "training" in metadata):
-        raise ValueError(f"{path!r}: unexpected arrays {sorted(extra)[:5]} not described by its config")
+    if extra and "training" not in metadata:
+        raise ValueError(f"{where}: unexpected arrays {sorted(extra)[:5]} not described by its config")
     for key, shape in expected.items():
         if key not in arrays:
-            raise ValueError(f"{path!r}: the config describes {key!r} {shape} but the file has no such array")
+            raise ValueError(f"{where}: the config describes {key!r} {shape} but the file has no such array")
         if arrays[key].shape != shape:
-            raise ValueError(f"{path!r}: {key!r} is {arrays[key].shape} but the config implies {shape}")
-    try:
-        net = Network.from_config(config)
-    except TypeError as error:  # e.g. a seed NumPy cannot use: the file is malformed, not the call
-        raise ValueError(f"{path!r}: the model config is not a deepmat network config ({error})") from None
+            raise ValueError(f"{where}: {key!r} is {arrays[key].shape} but the config implies {shape}")
     state = {}
-    for name, key, _ in torch_names(config):
-        array = arrays[key]
-        if array.dtype != net.dtype:
-            raise ValueError(f"{path!r}: {key!r} is {array.dtype} but the config says {net.dtype.name}")
-        state[name] = array.reshape(net.state_arrays()[name].shape)
-    net.load_state_arrays(state)
-    bn_keys = [k for k in expected if k.endswith(".num_batches_tracked")]
-    for layer, key in zip([x for x in net.layers if isinstance(x, BatchNorm)], bn_keys, strict=True):
-        layer.num_batches_tracked = int(arrays[key])
-    return net, metadata, extra
-
-
-def load(path: str | os.PathLike) -> Network:
-    """Read a model (or a checkpoint's model) written by :meth:`deepmat.Network.save`.
-
-    Raises ``FileNotFoundError`` for a missing file and ``ValueError`` for anything that is
-    not a well-formed deepmat model (truncated, wrong magic, shapes or dtypes that disagree
-    with the config, unknown keys). Never executes code from the file."""
-    return _load(path, allow_training=True)[0]
-
-
-def read_checkpoint(path: str | os.PathLike, net: Network) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """Load a checkpoint's model state into ``net`` (same architecture) and return its
-    training state (JSON scalars) and extra arrays."""
-    saved, metadata, extra = _load(path, allow_training=True)
-    if "training" not in metadata:
-        raise ValueError(f"{os.fspath(path)!r} is a model file, not a checkpoint (it has no training state)")
-    if saved.get_config()["layers"] != net.get_config()["layers"] or saved.dtype != net.dtype:
-        raise ValueError(
-            f"the checkpoint {os.fspath(path)!r} holds a different network ({saved!r}) from the one being trained ({net!r})"
-        )
-    net.load_state_arrays(saved.state_arrays())
-    for mine, theirs in zip(net.layers, saved.layers, strict=True):
-        if hasattr(theirs, "num_batches_tracked"):
-            mine.num_batches_tracked = theirs.num_batches_tracked
-    try:
-        training = json.loads(metadata["training"])
-    except RecursionError:
-        raise ValueError(f"{os.fspath(path)!r}: the training state is nested too deeply") from None
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{os.fspath(path)!r}: the training state is not valid JSON ({error})") from None
-    return training, extra
+    for name, key, kind in torch_names(layers):
+        if arrays[key].dtype != dtype:
+            raise ValueError(f"{where}: {key!r} is {arrays[key].dtype} but the config says {dtype.name}")
+        state[name] = arrays[key] if kind == "W" else arrays[key][:, None]
+    counters: list[dict[str, int]] = [{} for _ in layers]
+    position = {id(layer): i for i, layer in enumerate(layers)}
+    for layer, counter, key in counter_names(layers):
+        counters[position[id(layer)]][counter] = int(arrays[key])
+    return ModelFile(path, config, layers, state, counters, extra, metadata)

@@ -88,6 +88,9 @@ LOSSES: dict[str, Loss] = {
     )
 }
 
+#: Output activations whose outputs are probabilities (a classifier's).
+PROBABILITY_OUTPUTS = ("sigmoid", "softmax")
+
 #: The loss that ``loss=None`` picks for each output activation.
 DEFAULT_LOSS: dict[str, str] = {
     "sigmoid": "binary_cross_entropy",

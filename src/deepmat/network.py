@@ -17,66 +17,29 @@ shapes: ``W{l}`` is ``(n[l], n[l-1])`` and ``b{l}`` is ``(n[l], 1)``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
 from deepmat import functional as F
-from deepmat._checks import (
-    as_float_matrix,
-    cast_finite,
-    check_dtype_name,
-    check_finite,
-    check_positive,
-    unknown_name,
-)
-from deepmat.activations import get_activation
-from deepmat.callbacks import Callback, CostPrinter, History, ProgressBar
+from deepmat import onnx_export, torch_interop, training
+from deepmat._checks import as_float_matrix, check_dtype_name, check_number, unknown_name
+from deepmat.activations import get_activation, hidden_activations
+from deepmat.callbacks import Callback, History
 from deepmat.initializers import check_init, warn_if_symmetric
-from deepmat.layers import Activation, BatchNorm, Dense, Dropout, Layer, layer_from_config
-from deepmat.losses import DEFAULT_LOSS, get_loss, output_delta
-from deepmat.optimizers import Optimizer, get_optimizer
+from deepmat.io import ModelFile, config_layers, read_model, write_model
+from deepmat.layers import Dense, Layer, check_layer_dims, layers_from_dims, numbered
+from deepmat.losses import DEFAULT_LOSS, PROBABILITY_OUTPUTS, get_loss, output_delta
+from deepmat.optimizers import Optimizer
+from deepmat.parameters import LiveArrays, assign, pack
+from deepmat.targets import target_rows
+from deepmat.training import TrainingDiverged
 
-#: Output activations whose outputs are probabilities (classifiers).
-PROBABILITY_OUTPUTS = ("sigmoid", "softmax")
-
-
-class TrainingDiverged(FloatingPointError):
-    """The cost became NaN or infinite during training."""
-
-
-class LiveArrays(dict):
-    """The network's own arrays by name. Assigning an entry (``net.params["W1"] = W``) copies
-    the values into the existing array, after checking its shape, so the layers and the
-    optimiser keep working on the same memory."""
-
-    def __setitem__(self, name: str, value: Any) -> None:
-        if name not in self:
-            raise KeyError(f"no array named {name!r}; the names are {sorted(self)}")
-        value = np.asarray(value)
-        if value.shape != self[name].shape:
-            raise ValueError(f"{name} must be {self[name].shape}; received {value.shape}")
-        if value.dtype.kind not in "biuf":
-            raise TypeError(f"{name} must hold real numbers; received dtype {value.dtype}")
-        np.copyto(self[name], cast_finite(value, name, self[name].dtype))
-
-    def update(self, other: Any = (), **kwargs: Any) -> None:
-        for name, value in dict(other, **kwargs).items():
-            self[name] = value
-
-    def __reduce__(self) -> tuple:
-        # pickle (copy.deepcopy, scikit-learn's clone of a fitted pipeline, joblib) would
-        # rebuild a dict subclass through __setitem__, which only copies into existing names
-        return (_live_arrays, (dict(self),))
-
-
-def _live_arrays(arrays: dict[str, np.ndarray]) -> LiveArrays:
-    live = LiveArrays()
-    dict.update(live, arrays)
-    return live
+__all__ = ["LiveArrays", "Network", "TrainingDiverged", "load", "load_model_file", "save_model"]
 
 
 class Network:
@@ -144,17 +107,19 @@ class Network:
             raise ValueError(
                 "give either layer_dims (e.g. [784, 256, 10]) or layers= with input_dim=, not both"
             )
+        dropout = check_number(dropout, "dropout rate", 0, 1, high_open=True)
         if layers is None:
-            dims = _check_layer_dims(layer_dims)
+            dims = check_layer_dims(layer_dims)
             get_activation(hidden_activation)
-            if hidden_activation == "softmax":
+            if hidden_activation not in hidden_activations():
                 raise ValueError(
-                    "hidden_activation='softmax' is not supported (a hidden softmax couples its units); "
-                    "expected one of: 'identity', 'leaky_relu', 'relu', 'sigmoid', 'tanh'"
+                    f"hidden_activation={hidden_activation!r} is not supported (it couples the units of a "
+                    f"layer, as a hidden softmax would); expected one of: "
+                    f"{', '.join(repr(a) for a in sorted(hidden_activations()))}"
                 )
             if output_activation not in DEFAULT_LOSS:
                 raise unknown_name("output activation", output_activation, DEFAULT_LOSS)
-            layers = _layers_from_dims(dims, hidden_activation, output_activation, dropout, batch_norm)
+            layers = layers_from_dims(dims, hidden_activation, output_activation, dropout, batch_norm)
             input_dim = dims[0]
         else:
             if dropout or batch_norm:
@@ -168,10 +133,10 @@ class Network:
                 )
             if input_dim is None:
                 raise ValueError("layers= needs input_dim= (n[0], the number of features per sample)")
-            check_positive(input_dim, "input_dim", integer=True)
+            input_dim = check_number(input_dim, "input_dim", 1, integer=True)
             hidden_activation = None
         last = layers[-1]
-        if not isinstance(last, (Dense, Activation)):
+        if last.activation is None:
             raise ValueError(
                 f"the last layer must be Dense or Activation (its activation is g[L]); received {last!r}"
             )
@@ -185,15 +150,13 @@ class Network:
                 f"loss {loss!r} needs probabilities in (0, 1); output_activation "
                 f"{output_activation!r} does not give them: use 'sigmoid' or 'softmax'"
             )
-        if isinstance(l2, bool) or not isinstance(l2, (int, float)) or not l2 >= 0:
-            raise ValueError(f"l2 must be a number ≥ 0; received {l2!r}")
+        self.l2 = check_number(l2, "l2", 0)
         check_init(init)
         self.hidden_activation = hidden_activation
         self.output_activation = output_activation
         self.loss = loss
         self.init = init
         self.seed = seed
-        self.l2 = float(l2)
         self.dtype = check_dtype_name(dtype)
         self.layers: list[Layer] = layers
         self.stop_training = False
@@ -205,16 +168,13 @@ class Network:
         noise_seed, shuffle_seed = np.random.SeedSequence(self.seed).spawn(2)
         self.noise_rng = np.random.default_rng(noise_seed)
         self.shuffle_rng = np.random.default_rng(shuffle_seed)
-        dims, n, index = [input_dim], input_dim, 0
-        for layer in self.layers:
-            if isinstance(layer, Dense):
-                index += 1
-                if layer.l2 is None:
-                    layer.l2 = self.l2 or None
+        dims, n = [input_dim], input_dim
+        for index, layer in numbered(self.layers):
+            layer.configure({"l2": self.l2})
             n = layer.build(n, index, weight_rng, self.dtype, self.init, self.noise_rng)
-            if isinstance(layer, Dense):
+            if layer.numbered:
                 dims.append(n)
-        if index == 0:
+        if len(dims) == 1:
             raise ValueError("layers must contain at least one Dense layer")
         self.layer_dims = dims
         warn_if_symmetric(self.init, has_hidden_layer=len(dims) > 2)
@@ -248,25 +208,8 @@ class Network:
         self._pack()
 
     def _pack(self) -> None:
-        """Move every parameter into one flat array θ and give every layer its gradients as
-        views of one flat array ∂J/∂θ of the same layout: the optimiser then updates all
-        parameters with a handful of whole-array operations (and a distributed run averages
-        all gradients in one message). ``W1`` etc. stay ordinary arrays of their own shapes —
-        views into θ."""
-        total = sum(a.size for a in self._params.values())
-        self._theta = np.empty(total, self.dtype)
-        self._dtheta = np.zeros(total, self.dtype)
-        self._flat_grads: dict[str, np.ndarray] = {}
-        offset = 0
-        for layer in self.layers:
-            for name, array in layer.params.items():
-                view = self._theta[offset : offset + array.size].reshape(array.shape)
-                view[...] = array
-                layer.params[name] = view
-                dict.__setitem__(self._params, name, view)
-                grad = self._dtheta[offset : offset + array.size].reshape(array.shape)
-                layer.grads[f"d{name}"] = self._flat_grads[f"d{name}"] = grad
-                offset += array.size
+        """θ, ∂J/∂θ and the views of them (:func:`deepmat.parameters.pack`)."""
+        self._theta, self._dtheta, self._flat_grads = pack(self.layers, self._params, self.dtype)
 
     # -- description -------------------------------------------------------------------
 
@@ -281,6 +224,11 @@ class Network:
         return self.output_activation in PROBABILITY_OUTPUTS
 
     @property
+    def couples_samples(self) -> bool:
+        """True when training mixes the samples of a batch (a batch norm layer)."""
+        return any(layer.couples_samples for layer in self.layers)
+
+    @property
     def params(self) -> dict[str, np.ndarray]:
         """The trainable arrays ``W1, b1, …`` (and ``gamma{l}, beta{l}`` of batch norm), live:
         the optimiser updates these very arrays in place. Assigning a dict copies its values
@@ -289,7 +237,7 @@ class Network:
 
     @params.setter
     def params(self, new: dict[str, np.ndarray]) -> None:
-        self._assign(self._params, new, "params")
+        assign(self._params, new, "params")
 
     @property
     def buffers(self) -> dict[str, np.ndarray]:
@@ -302,22 +250,20 @@ class Network:
 
     def load_state_arrays(self, arrays: dict[str, np.ndarray]) -> None:
         """Copy ``arrays`` (names and shapes as :meth:`state_arrays`) into the network."""
-        self._assign({**self._params, **self._buffers}, arrays, "state")
+        assign({**self._params, **self._buffers}, arrays, "state")
 
-    def _assign(self, target: dict[str, np.ndarray], new: dict[str, np.ndarray], what: str) -> None:
-        """Check every array of ``new`` first, then copy them all (all or nothing)."""
-        if set(new) != set(target):
-            raise ValueError(f"{what} must have exactly the keys {sorted(target)}; received {sorted(new)}")
-        checked = {}
-        for name, value in new.items():
-            value = np.asarray(value)
-            if value.shape != target[name].shape:
-                raise ValueError(f"{name} must be {target[name].shape}; received {value.shape}")
-            if value.dtype.kind not in "biuf":
-                raise TypeError(f"{name} must hold real numbers; received dtype {value.dtype}")
-            checked[name] = cast_finite(value, name, target[name].dtype)
-        for name, value in checked.items():
-            np.copyto(target[name], value)
+    def get_counters(self) -> list[dict[str, int]]:
+        """Each layer's integer state (batch norm's ``num_batches_tracked``), in layer order."""
+        return [layer.get_counters() for layer in self.layers]
+
+    def set_counters(self, counters: list[dict[str, int]]) -> None:
+        """Restore :meth:`get_counters`."""
+        if len(counters) != len(self.layers):
+            raise ValueError(f"counters for {len(counters)} layers; the network has {len(self.layers)}")
+        for layer, values in zip(self.layers, counters, strict=True):
+            if set(values) != set(layer.get_counters()):
+                raise ValueError(f"layer {layer!r} keeps the counters {sorted(layer.get_counters())}")
+            layer.set_counters(values)
 
     def get_config(self) -> dict[str, Any]:
         """Everything needed to rebuild the architecture (JSON-ready)."""
@@ -334,13 +280,10 @@ class Network:
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Network:
         """Rebuild a network (freshly initialised) from :meth:`get_config`."""
-        expected = {"input_dim", "layers", "loss", "init", "seed", "dtype", "l2"}
-        if not isinstance(config, dict) or set(config) != expected:
-            got = sorted(config) if isinstance(config, dict) else type(config).__name__
-            raise ValueError(f"a network config has exactly the keys {sorted(expected)}; received {got}")
-        if not isinstance(config["layers"], list):
-            raise ValueError(f"config 'layers' must be a list; received {type(config['layers']).__name__}")
-        layers = [layer_from_config(c) for c in config["layers"]]
+        return cls._from_layers(config, config_layers(config))
+
+    @classmethod
+    def _from_layers(cls, config: dict[str, Any], layers: list[Layer]) -> Network:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             return cls(
@@ -376,90 +319,46 @@ class Network:
         clone.shuffle_rng.bit_generator.state = self.shuffle_rng.bit_generator.state
         return clone
 
-    # -- the maths, in column layout ---------------------------------------------------
+    # -- the maths in column layout (what a trainer drives) ------------------------------
 
-    def _columns(self, X: Any) -> np.ndarray:
-        """A[0] = Xᵀ, ``(n[0], m)``, after checking X."""
+    def input_columns(self, X: Any) -> np.ndarray:
+        """A[0] = Xᵀ, ``(n[0], m)``, after checking that X is ``(m, n[0])`` finite numbers."""
         return as_float_matrix(X, "X", self.dtype, self.layer_dims[0]).T
 
-    def _target_rows(self, y: Any, m: int) -> np.ndarray:
-        """Yᵀ, ``(m, n[L])`` — one row per sample — with labels one-hot encoded for softmax."""
-        n_out = self.layer_dims[-1]
-        y = np.asarray(y)
-        if y.dtype.kind not in "biuf":
-            raise TypeError(f"y must hold real numbers (labels or targets); received dtype {y.dtype}")
-        if y.ndim not in (1, 2) or y.shape[0] != m:
-            raise ValueError(
-                f"y must be (n_samples,) or (n_samples, {n_out}) with n_samples = {m}, the number of "
-                f"rows of X; received shape {y.shape}"
-            )
-        if y.ndim == 1 and self.output_activation == "softmax":
-            check_finite(y, "y")
-            Y = self._one_hot(y)
-        elif y.ndim == 2 and y.shape[1] != n_out:
-            raise ValueError(
-                f"y is {y.shape} but the output layer has n[L] = {n_out} units; expected ({m}, {n_out})"
-            )
-        elif y.ndim == 1 and n_out != 1:
-            raise ValueError(
-                f"y is 1-D {y.shape} but the output layer has n[L] = {n_out} units and is not a "
-                f"softmax; expected targets of shape ({m}, {n_out})"
-            )
-        else:
-            Y = cast_finite(y, "y", self.dtype).reshape(m, n_out)
-        if self.is_classifier and (Y.min() < 0 or Y.max() > 1):
-            raise ValueError(
-                f"a {self.output_activation} output is trained on targets in [0, 1]; received values "
-                f"from {Y.min()} to {Y.max()}"
-            )
-        return Y
+    def input_rows(self, X: Any) -> np.ndarray:
+        """X ``(m, n[0])`` checked and in the network's dtype (no copy when it already is)."""
+        return as_float_matrix(X, "X", self.dtype, self.layer_dims[0])
 
-    def _targets(self, y: Any, m: int) -> np.ndarray:
-        """Y = yᵀ, ``(n[L], m)``."""
-        return self._target_rows(y, m).T
+    def target_rows(self, y: Any, m: int) -> np.ndarray:
+        """Yᵀ, ``(m, n[L])`` — one row per sample — with labels one-hot encoded for softmax
+        (:func:`deepmat.targets.target_rows`)."""
+        return target_rows(y, m, self.layer_dims[-1], self.output_activation, self.dtype)
 
-    def _one_hot(self, labels: np.ndarray) -> np.ndarray:
-        n_classes = self.layer_dims[-1]
-        as_int = labels.astype(np.int64)
-        if not np.array_equal(as_int, labels) or as_int.min() < 0 or as_int.max() >= n_classes:
-            raise ValueError(
-                f"class labels must be integers from 0 to {n_classes - 1} (n[L] = {n_classes}); "
-                f"received values from {labels.min()} to {labels.max()}"
-            )
-        Y = np.zeros((labels.shape[0], n_classes), dtype=self.dtype)
-        Y[np.arange(labels.shape[0]), as_int] = 1
-        return Y
-
-    def _forward(self, A0: np.ndarray, training: bool = False) -> np.ndarray:
+    def forward_pass(self, A0: np.ndarray, training: bool = False) -> np.ndarray:
         """A[L] ``(n[L], m)`` from A[0] ``(n[0], m)``, layer by layer (SPEC §2), keeping each
-        layer's cache for :meth:`_backward`."""
+        layer's cache for :meth:`backward_pass`."""
         A = A0
         for layer in self.layers:
             A = layer.forward(A, training)
         return A
 
-    def _infer(self, A0: np.ndarray) -> np.ndarray:
+    def infer(self, A0: np.ndarray) -> np.ndarray:
         """A[L] in inference mode, keeping no caches (the path of predict)."""
         A = A0
         for layer in self.layers:
             A = layer.infer(A)
         return A
 
-    def _use_workspace(self, active: bool) -> None:
-        """While active (inside fit), the layers' training passes reuse their intermediates'
-        arrays from batch to batch; deactivating frees them."""
-        for layer in self.layers:
-            layer.workspace = {} if active else None
-
-    def _cost(self, AL: np.ndarray, Y: np.ndarray) -> float:
-        """J, including the layers' L2 terms."""
+    def compute_cost(self, AL: np.ndarray, Y: np.ndarray) -> float:
+        """J for A[L] and Y ``(n[L], m)``, including the layers' L2 terms."""
         return F.compute_cost(AL, Y, self.loss) + sum(layer.penalty() for layer in self.layers)
 
-    def _backward(self, AL: np.ndarray, Y: np.ndarray) -> dict[str, np.ndarray]:
-        """Gradients of J after :meth:`_forward` (SPEC §3): the output error dZ[L], then each
-        layer's backward in reverse; dX is not computed."""
+    def backward_pass(self, AL: np.ndarray, Y: np.ndarray) -> dict[str, np.ndarray]:
+        """Gradients of J after :meth:`forward_pass` (SPEC §3): the output error dZ[L], then
+        each layer's backward in reverse; dX is not computed. The gradients are written into
+        the flat ∂J/∂θ (:attr:`dtheta`), of which the returned ``dW1``, ``db1``, … are views."""
         last = self.layers[-1]
-        Z_last = last.cache.Z if isinstance(last, Dense) else last.Z
+        Z_last = last.activation_input()
         dZ = output_delta(AL, Y, Z_last, self.loss, self.output_activation)
         dA = last.backward_dZ(dZ, need_dA_prev=len(self.layers) > 1)
         for i in range(len(self.layers) - 2, -1, -1):
@@ -469,37 +368,74 @@ class Network:
             grads.update(layer.grads)
         return grads
 
-    def _step(self, optimizer: Optimizer, grads: dict[str, np.ndarray]) -> None:
-        """One optimiser step from :meth:`_backward`'s gradients: on the flat θ and ∂J/∂θ at
-        once when every gradient is still the layers' view of the flat buffer (always, unless
-        a layer replaced its ``grads``), else parameter by parameter."""
+    @property
+    def theta(self) -> np.ndarray:
+        """Every parameter in one flat vector θ (``W1``, ``b1``, … are views of it)."""
+        return self._theta
+
+    @property
+    def dtheta(self) -> np.ndarray:
+        """∂J/∂θ in θ's layout, as the last :meth:`backward_pass` left it."""
+        return self._dtheta
+
+    def gradients_are_flat(self, grads: dict[str, np.ndarray]) -> bool:
+        """Whether every gradient of ``grads`` is still the layers' view of :attr:`dtheta`
+        (always, unless a layer replaced its ``grads``)."""
         flat = self._flat_grads
-        if len(grads) == len(flat) and all(grads[k] is v for k, v in flat.items()):
+        return len(grads) == len(flat) and all(grads[k] is v for k, v in flat.items())
+
+    def apply_step(self, optimizer: Optimizer, grads: dict[str, np.ndarray] | None = None) -> None:
+        """One optimiser step from :meth:`backward_pass`'s gradients: on the flat θ and ∂J/∂θ
+        at once when they are the flat buffer's views, else parameter by parameter. ``None``:
+        the flat ∂J/∂θ as it stands (a data-parallel run leaves the averaged gradient there)."""
+        if grads is None or self.gradients_are_flat(grads):
             optimizer.step_flat(self._theta, self._dtheta, self._params)
         else:
             optimizer.step(self._params, grads)
+
+    @contextlib.contextmanager
+    def training_workspace(self) -> Iterator[None]:
+        """While open (inside fit), the layers' training passes reuse their intermediates'
+        arrays from batch to batch; closing frees them."""
+        for layer in self.layers:
+            layer.workspace = {}
+        try:
+            yield
+        finally:
+            for layer in self.layers:
+                layer.workspace = None
+
+    def n_correct(self, A: np.ndarray, Y: np.ndarray) -> int:
+        """How many samples of output rows ``A`` and target rows ``Y`` (both ``(m, n[L])``)
+        are classified right: arg-max match for softmax, every output on the right side of
+        0.5 for sigmoid; 0 for a regressor."""
+        if self.output_activation == "softmax":
+            return int((A.argmax(axis=1) == Y.argmax(axis=1)).sum())
+        if not self.is_classifier:
+            return 0
+        return int(((A > 0.5) == (Y > 0.5)).all(axis=1).sum())
 
     # -- public API, row layout --------------------------------------------------------
 
     def forward(self, X: Any, training: bool = False) -> np.ndarray:
         """Output activations A[L]ᵀ, ``(n_samples, n[L])`` (inference mode unless ``training``)."""
-        A0 = self._columns(X)
-        return (self._forward(A0, training) if training else self._infer(A0)).T
+        A0 = self.input_columns(X)
+        return (self.forward_pass(A0, training) if training else self.infer(A0)).T
 
     def cost(self, X: Any, y: Any, training: bool = False) -> float:
         """The mean cost J over the samples of ``(X, y)``, L2 terms included."""
-        A0 = self._columns(X)
-        Y = self._targets(y, A0.shape[1])
-        return self._cost(self._forward(A0, training) if training else self._infer(A0), Y)
+        A0 = self.input_columns(X)
+        Y = self.target_rows(y, A0.shape[1]).T
+        return self.compute_cost(self.forward_pass(A0, training) if training else self.infer(A0), Y)
 
     def gradients(self, X: Any, y: Any, training: bool = False) -> dict[str, np.ndarray]:
         """∂J/∂θ for every parameter θ, as ``{"dW1": …, "db1": …}`` shaped like the parameters.
 
         ``training=True`` differentiates the training-mode network (dropout masks drawn,
         batch norm on batch statistics, running statistics updated)."""
-        A0 = self._columns(X)
-        Y = self._targets(y, A0.shape[1])
-        return {k: v.copy() for k, v in self._backward(self._forward(A0, training), Y).items()}
+        A0 = self.input_columns(X)
+        Y = self.target_rows(y, A0.shape[1]).T
+        return {k: v.copy() for k, v in self.backward_pass(self.forward_pass(A0, training), Y).items()}
 
     def fit(
         self,
@@ -550,91 +486,28 @@ class Network:
         Returns the :class:`~deepmat.callbacks.History`: a list of per-epoch (per-iteration)
         costs with ``.history`` of every metric. Raises :class:`TrainingDiverged`, naming the
         epoch or iteration, if the cost stops being finite; the parameters are then restored
-        to their last finite state.
+        to their last finite state. The loop itself is :mod:`deepmat.training`'s.
         """
-        from deepmat.training import Trainer
-
-        seeds_form = epochs is None
-        if not seeds_form and iterations is not None:
-            raise ValueError(
-                "give iterations= (full-batch, the seeds' form) or epochs= (mini-batch), not both"
-            )
-        if seeds_form:
-            if batch_size is not None or validation_data is not None or validation_split is not None:
-                raise ValueError("batch_size and validation need the mini-batch form: pass epochs=")
-            epochs = 2500 if iterations is None else iterations
-            check_positive(epochs, "iterations", integer=True)
-            shuffle = False
-        else:
-            check_positive(epochs, "epochs", integer=True)
-        if print_every is not None and (
-            isinstance(print_every, bool) or not isinstance(print_every, int) or print_every < 0
-        ):
-            raise ValueError(f"print_every must be a non-negative integer or None; received {print_every!r}")
-        if verbose not in (0, 1, 2):
-            raise ValueError(f"verbose must be 0, 1 or 2; received {verbose!r}")
-        if learning_rate is None and isinstance(optimizer, str) and optimizer.lower() == "sgd":
-            learning_rate = 0.0075
-        if learning_rate is not None:
-            check_positive(learning_rate, "learning_rate")
-        optimizer = get_optimizer(optimizer, learning_rate)
-
-        X = as_float_matrix(X, "X", self.dtype, self.layer_dims[0])
-        Y = self._target_rows(y, X.shape[0])
-        validation = None
-        if validation_data is not None and validation_split is not None:
-            raise ValueError("give validation_data or validation_split, not both")
-        if validation_split is not None:
-            if isinstance(validation_split, bool) or not 0 < validation_split < 1:
-                raise ValueError(
-                    f"validation_split must be a fraction in (0, 1); received {validation_split!r}"
-                )
-            n_val = round(X.shape[0] * validation_split)
-            if n_val < 1 or n_val >= X.shape[0]:
-                raise ValueError(
-                    f"validation_split={validation_split} of {X.shape[0]} samples leaves {n_val} for validation"
-                )
-            X, validation = X[:-n_val], (X[-n_val:], Y[-n_val:])
-            Y = Y[:-n_val]
-        elif validation_data is not None:
-            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-                raise ValueError("validation_data must be a pair (X_val, y_val)")
-            X_val = as_float_matrix(validation_data[0], "X_val", self.dtype, self.layer_dims[0])
-            validation = (X_val, self._target_rows(validation_data[1], X_val.shape[0]))
-        m = X.shape[0]
-        if batch_size is None:
-            batch_size = m
-        check_positive(batch_size, "batch_size", integer=True)
-        batch_size = min(int(batch_size), m)
-        callbacks = list(callbacks)
-        dist = None
-        if distributed:
-            from deepmat.distributed import Distributed
-
-            if any(isinstance(layer, BatchNorm) for layer in self.layers):
-                raise ValueError(
-                    "distributed training does not support BatchNorm (each rank would normalise its "
-                    "share on its own statistics); remove it or train in one process"
-                )
-
-            dist = distributed if isinstance(distributed, Distributed) else Distributed()
-            if not dist.is_root:  # rank 0 alone reports
-                print_every, verbose = None, 0
-        if seeds_form:
-            if print_every:
-                callbacks.append(CostPrinter(print_every))
-        elif verbose:
-            callbacks.append(ProgressBar(epochs, -(-m // batch_size), verbose))
-        trainer = Trainer(
+        return training.fit(
             self,
-            optimizer,
-            callbacks,
-            unit="iteration" if seeds_form else "epoch",
+            X,
+            y,
+            learning_rate=learning_rate,
+            iterations=iterations,
+            print_every=print_every,
+            epochs=epochs,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            validation_data=validation_data,
+            validation_split=validation_split,
+            optimizer=optimizer,
+            callbacks=callbacks,
+            verbose=verbose,
             checkpoint=checkpoint,
             checkpoint_every=checkpoint_every,
-            distributed=dist,
+            resume_from=resume_from,
+            distributed=distributed,
         )
-        return trainer.run(X, Y, epochs, batch_size, shuffle, validation, resume_from)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, ``(n_samples, n_classes)``: a softmax output's A[L]ᵀ; for one
@@ -665,20 +538,12 @@ class Network:
             return labels[:, 0] if labels.shape[1] == 1 else labels
         return A[:, 0] if A.shape[1] == 1 else A
 
-    def n_correct(self, A: np.ndarray, Y: np.ndarray) -> int:
-        """How many samples of output rows ``A`` and target rows ``Y`` (both ``(m, n[L])``)
-        are classified right: arg-max match for softmax, every output on the right side of
-        0.5 for sigmoid."""
-        if self.output_activation == "softmax":
-            return int((A.argmax(axis=1) == Y.argmax(axis=1)).sum())
-        return int(((A > 0.5) == (Y > 0.5)).all(axis=1).sum())
-
     def score(self, X: Any, y: Any) -> float:
         """Accuracy for a classifier (subset accuracy for multi-label), R² for a regressor
         (averaged uniformly over outputs, as scikit-learn does)."""
         A = self.forward(X)
         m = A.shape[0]
-        Y = self._target_rows(y, m)
+        Y = self.target_rows(y, m)
         if self.is_classifier:
             return self.n_correct(A, Y) / m
         residual = ((Y - A) ** 2).sum(axis=0)
@@ -689,57 +554,92 @@ class Network:
             )
         return float(r2.mean())
 
+    # -- files and other runtimes ------------------------------------------------------
+
     def save(self, path: str | os.PathLike) -> None:
         """Write the model to ``path`` (safetensors weights + JSON config), atomically."""
-        from deepmat.io import save_model
-
         save_model(self, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> Network:
+        """The model saved at ``path`` (see :func:`load`)."""
+        return load(path)
+
+    def read_checkpoint(self, path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """Load a checkpoint's model state into this network (which must have the same
+        architecture and dtype) and return its training state (JSON) and the arrays beyond
+        the model's (the optimiser's and the callbacks')."""
+        saved, file = load_model_file(path)
+        training_state = file.training()
+        if saved.get_config()["layers"] != self.get_config()["layers"] or saved.dtype != self.dtype:
+            raise ValueError(
+                f"the checkpoint {os.fspath(path)!r} holds a different network ({saved!r}) from the one "
+                f"being trained ({self!r})"
+            )
+        self.load_state_arrays(saved.state_arrays())
+        self.set_counters(saved.get_counters())
+        return training_state, file.extra
 
     def to_onnx(self, path: str | os.PathLike | None = None, **options: Any) -> Any:
         """The inference graph as an ``onnx.ModelProto`` (Gemm and the activations, dropout
         removed, batch norm folded or expressed), written atomically to ``path`` if given.
         See :func:`deepmat.onnx_export.to_onnx` for the options."""
-        from deepmat.onnx_export import to_onnx
-
-        return to_onnx(self, path, **options)
+        return onnx_export.to_onnx(self, path, **options)
 
     def to_torch(self) -> Any:
         """An equivalent ``torch.nn.Sequential`` (in eval mode) whose ``state_dict`` keys are
         those of the saved safetensors file. See :func:`deepmat.torch_interop.to_torch`."""
-        from deepmat.torch_interop import to_torch
+        return torch_interop.to_torch(self)
 
-        return to_torch(self)
-
-
-def _layers_from_dims(
-    dims: list[int], hidden: str, output: str, dropout: float, batch_norm: bool
-) -> list[Layer]:
-    layers: list[Layer] = []
-    for n in dims[1:-1]:
-        if batch_norm:
-            layers += [Dense(n, "identity"), BatchNorm(), Activation(hidden)]
-        else:
-            layers.append(Dense(n, hidden))
-        if dropout:
-            layers.append(Dropout(dropout))
-    layers.append(Dense(dims[-1], output))
-    return layers
+    @classmethod
+    def from_torch(
+        cls, module: Any, *, loss: str | None = None, seed: int | None = None, input_dim: int | None = None
+    ) -> Network:
+        """A network equivalent to the ``torch.nn.Sequential`` ``module``, parameters, running
+        statistics and ``num_batches_tracked`` copied: ``net.forward(X)`` equals
+        ``module.eval()(torch.from_numpy(X))``. See :func:`deepmat.torch_interop.read_torch`
+        for the modules read and the errors."""
+        found = torch_interop.read_torch(module, input_dim=input_dim)
+        net = cls(layers=found.layers, input_dim=found.input_dim, loss=loss, seed=seed, dtype=found.dtype)
+        state = net.state_arrays()
+        net.load_state_arrays({name: found.arrays[name].reshape(state[name].shape) for name in state})
+        net.set_counters(found.counters)
+        return net
 
 
-def _check_layer_dims(layer_dims: Any) -> list[int]:
+# -- model files ----------------------------------------------------------------------
+
+
+def save_model(
+    net: Network,
+    path: str | os.PathLike,
+    training: dict[str, Any] | None = None,
+    extra_arrays: dict[str, np.ndarray] | None = None,
+) -> None:
+    """Write ``net`` (and, for a checkpoint, ``training`` state and arrays) to ``path``
+    atomically, in the format of :mod:`deepmat.io`. Refuses parameters that are not finite."""
+    write_model(path, net.get_config(), net.layers, net.state_arrays(), training, extra_arrays)
+
+
+def load_model_file(path: str | os.PathLike) -> tuple[Network, ModelFile]:
+    """``(network, the file as read)`` for a model file or checkpoint (:func:`deepmat.io.read_model`
+    checks every array against the config before the network is built)."""
+    file = read_model(path)
     try:
-        dims = list(layer_dims)
-    except TypeError:
-        raise TypeError(
-            f"layer_dims must be a list of integers [n[0], …, n[L]]; received {layer_dims!r}"
-        ) from None
-    if len(dims) < 2:
+        net = Network._from_layers(file.config, file.layers)
+    except TypeError as error:  # e.g. a seed NumPy cannot use: the file is malformed, not the call
         raise ValueError(
-            f"layer_dims needs at least an input and an output size [n[0], n[1]]; received {dims}"
-        )
-    for l, n in enumerate(dims):
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-            raise TypeError(f"layer_dims[{l}] (n[{l}]) must be an integer; received {n!r}")
-        if n <= 0:
-            raise ValueError(f"layer_dims[{l}] (n[{l}]) must be positive; received {n}")
-    return [int(n) for n in dims]
+            f"{file.path!r}: the model config is not a deepmat network config ({error})"
+        ) from None
+    net.load_state_arrays(file.state)
+    net.set_counters(file.counters)
+    return net, file
+
+
+def load(path: str | os.PathLike) -> Network:
+    """Read a model (or a checkpoint's model) written by :meth:`deepmat.Network.save`.
+
+    Raises ``FileNotFoundError`` for a missing file and ``ValueError`` for anything that is
+    not a well-formed deepmat model (truncated, wrong magic, shapes or dtypes that disagree
+    with the config, unknown keys). Never executes code from the file."""
+    return load_model_file(path)[0]

@@ -61,14 +61,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from deepmat._checks import check_finite
+from deepmat._checks import check_finite, check_number
 from deepmat.activations import LEAKY_RELU_SLOPE
-from deepmat.layers import Activation, BatchNorm, Dense, Dropout
+from deepmat.io import atomic_write
+from deepmat.version import __version__
 
 if TYPE_CHECKING:
     import onnx
 
-    from deepmat.network import Network
 
 #: deepmat activation → (ONNX op, its attributes); identity has no node
 ONNX_ACTIVATIONS: dict[str, tuple[str, dict[str, Any]]] = {
@@ -111,7 +111,7 @@ def _dtype_name(dtype: Any) -> str:
 
 
 def to_onnx(
-    net: Network,
+    net: Any,
     path: str | os.PathLike | None = None,
     *,
     opset: int = 17,
@@ -143,24 +143,18 @@ def to_onnx(
     >>> [node.op_type for node in model.graph.node]
     ['Gemm', 'Relu', 'Gemm', 'Softmax']
     """
-    from deepmat.network import Network
-
-    if not isinstance(net, Network):
+    if not isinstance(getattr(net, "layers", None), list) or not hasattr(net, "get_config"):
         raise TypeError(f"to_onnx needs a deepmat.Network; received {type(net).__name__}")
-    if isinstance(opset, bool) or not isinstance(opset, (int, np.integer)):
-        raise TypeError(f"opset must be an integer; received {opset!r} ({type(opset).__name__})")
+    opset = check_number(opset, "opset", integer=True)
     dtype = _dtype_name(dtype)
     onnx = _onnx()
-    from onnx import TensorProto, helper, numpy_helper
-
     newest = onnx.defs.onnx_opset_version()
     if not MIN_OPSET <= opset <= newest:
         raise ValueError(
             f"opset must be from {MIN_OPSET} to {newest} (the newest onnx {onnx.__version__} knows); "
             f"received {opset}"
         )
-    opset = int(opset)
-    uses_leaky_relu = any(getattr(layer, "activation", None) == "leaky_relu" for layer in net.layers)
+    uses_leaky_relu = any(layer.activation == "leaky_relu" for layer in net.layers)
     if dtype == "float64" and uses_leaky_relu and opset < PRELU_FLOAT64_OPSET:
         raise ValueError(
             f"a float64 graph expresses leaky_relu as PRelu with a float64 slope, which onnxruntime "
@@ -169,70 +163,17 @@ def to_onnx(
             f"{PRELU_FLOAT64_OPSET} or dtype='float32'"
         )
 
+    from onnx import TensorProto, helper
+
     elem = TensorProto.FLOAT if dtype == "float32" else TensorProto.DOUBLE
-    nodes: list[onnx.NodeProto] = []
-    initializers: list[onnx.TensorProto] = []
-    current = "X"  # the name of the tensor the next node reads
-
-    def constant(name: str, array: np.ndarray) -> str:
-        initializers.append(numpy_helper.from_array(np.ascontiguousarray(array, dtype=dtype), name))
-        return name
-
-    def node(op: str, inputs: list[str], name: str, **attributes: Any) -> str:
-        nodes.append(helper.make_node(op, inputs, [name], name=name, **attributes))
-        return name
-
-    def activation(name: str, where: str) -> str:
-        if name == "identity":
-            return current
-        if name == "leaky_relu" and dtype == "float64":  # the slope as a float64 tensor, exact
-            if LEAKY_RELU_SLOPE_NAME not in {t.name for t in initializers}:
-                constant(LEAKY_RELU_SLOPE_NAME, np.array(LEAKY_RELU_SLOPE))
-            return node("PRelu", [current, LEAKY_RELU_SLOPE_NAME], f"{where}_prelu")
-        op, attributes = ONNX_ACTIVATIONS[name]
-        return node(op, [current], f"{where}_{op.lower()}", **attributes)
-
+    builder = GraphBuilder(net, dtype)
     layers = net.layers
-    i = 0
-    while i < len(layers):
-        layer = layers[i]
-        if isinstance(layer, Dense):
-            l = layer.index
-            W, b = _array(net.params, f"W{l}"), _array(net.params, f"b{l}")[:, 0]
-            following = layers[i + 1] if i + 1 < len(layers) else None
-            if layer.activation == "identity" and isinstance(following, BatchNorm):
-                mean, var, gamma, beta = _batch_norm_arrays(net, following)
-                s = gamma / np.sqrt(var + following.eps)
-                W, b = W * s[:, None], s * (b - mean) + beta
-                i += 1  # the BatchNorm is in the Gemm now
-            current = node(
-                "Gemm", [current, constant(f"W{l}", W), constant(f"b{l}", b)], f"dense{l}_gemm", transB=1
-            )
-            current = activation(layer.activation, f"dense{l}")
-        elif isinstance(layer, BatchNorm):
-            l = layer.index
-            mean, var, gamma, beta = _batch_norm_arrays(net, layer)
-            if dtype == "float64":  # ε is a float32 attribute: move its rounding error into the variance
-                var = var + (layer.eps - float(np.float32(layer.eps)))
-            current = node(
-                "BatchNormalization",
-                [
-                    current,
-                    constant(f"gamma{l}", gamma),
-                    constant(f"beta{l}", beta),
-                    constant(f"running_mean{l}", mean),
-                    constant(f"running_var{l}", var),
-                ],
-                f"batchnorm{l}",
-                epsilon=layer.eps,
-            )
-        elif isinstance(layer, Activation):
-            current = activation(layer.activation, f"layer{i}")
-        elif not isinstance(layer, Dropout):  # pragma: no cover - every layer type is handled
-            raise TypeError(f"no ONNX form for layer {i}, {layer!r}")
-        i += 1
-    if current == "X":  # pragma: no cover - a Network has at least one Dense layer
-        current = node("Identity", [current], "output_identity")  # Y must be produced by a node
+    while builder.position < len(layers):
+        following = layers[builder.position + 1] if builder.position + 1 < len(layers) else None
+        builder.position += layers[builder.position].to_onnx(builder, following)
+    nodes, initializers = builder.nodes, builder.initializers
+    if builder.current == "X":  # pragma: no cover - a Network has at least one Dense layer
+        builder.node("Identity", ["X"], "output_identity")  # Y must be produced by a node
     nodes[-1].output[0] = "Y"  # the last node's output is `current`, read by no other node
 
     graph = helper.make_graph(
@@ -242,14 +183,12 @@ def to_onnx(
         [helper.make_tensor_value_info("Y", elem, ["batch", net.layer_dims[-1]])],
         initializers,
     )
-    import deepmat
-
     opset_imports = [helper.make_opsetid("", opset)]
     model = helper.make_model(
         graph,
         opset_imports=opset_imports,
         producer_name="deepmat",
-        producer_version=deepmat.__version__,
+        producer_version=__version__,
         doc_string=f"deepmat Network {net.layer_dims}, exported for inference",
     )
     # the lowest IR version the opset allows: readable by the most runtimes
@@ -257,28 +196,59 @@ def to_onnx(
     helper.set_model_props(model, {"deepmat_config": json.dumps(net.get_config())})
     onnx.checker.check_model(model, full_check=True)
     if path is not None:
-        from deepmat.io import _atomic_write
-
-        _atomic_write(path, model.SerializeToString())
+        atomic_write(path, model.SerializeToString())
     return model
 
 
-def _array(source: dict[str, np.ndarray], name: str) -> np.ndarray:
-    """``source[name]`` as float64, refused (``ValueError`` naming it) if not finite."""
-    array = source[name]
-    check_finite(array, name)
-    return np.asarray(array, dtype=np.float64)
+class GraphBuilder:
+    """The graph being written: its nodes and initialisers, the name of the tensor the next
+    node reads (``current``), and the index of the layer being exported (``position``). Each
+    layer appends its own nodes (:meth:`deepmat.layers.Layer.to_onnx`)."""
 
+    def __init__(self, net: Any, dtype: str) -> None:
+        from onnx import helper, numpy_helper
 
-def _batch_norm_arrays(net: Network, layer: BatchNorm) -> tuple[np.ndarray, ...]:
-    """(running mean, running variance, γ, β) of a BatchNorm layer, as float64 vectors ``(n,)``."""
-    l = layer.index
-    return tuple(
-        _array(source, f"{stem}{l}")[:, 0]
-        for source, stem in (
-            (net.buffers, "running_mean"),
-            (net.buffers, "running_var"),
-            (net.params, "gamma"),
-            (net.params, "beta"),
+        self.helper, self.numpy_helper = helper, numpy_helper
+        self.net = net
+        #: "float32" or "float64": the element type of X, Y and the initialisers
+        self.dtype = dtype
+        self.nodes: list[onnx.NodeProto] = []
+        self.initializers: list[onnx.TensorProto] = []
+        self.current = "X"
+        self.position = 0
+
+    def array(self, name: str) -> np.ndarray:
+        """The network's parameter or buffer ``name`` as float64, refused (``ValueError``
+        naming it) if not finite."""
+        source = self.net.params if name in self.net.params else self.net.buffers
+        array = source[name]
+        check_finite(array, name)
+        return np.asarray(array, dtype=np.float64)
+
+    def constant(self, name: str, array: np.ndarray) -> str:
+        """An initialiser ``name`` holding ``array`` in the graph's dtype; returns its name."""
+        self.initializers.append(
+            self.numpy_helper.from_array(np.ascontiguousarray(array, dtype=self.dtype), name)
         )
-    )
+        return name
+
+    def node(self, op: str, inputs: list[str], name: str, **attributes: Any) -> str:
+        """Append a node reading ``inputs``; its output (named ``name``) becomes ``current``."""
+        self.nodes.append(self.helper.make_node(op, inputs, [name], name=name, **attributes))
+        self.current = name
+        return name
+
+    def activation(self, name: str, where: str) -> str:
+        """g applied to ``current`` (the table in the module docstring; identity: no node)."""
+        if name == "identity":
+            return self.current
+        if name == "leaky_relu" and self.dtype == "float64":  # the slope as a float64 tensor, exact
+            if LEAKY_RELU_SLOPE_NAME not in {t.name for t in self.initializers}:
+                self.constant(LEAKY_RELU_SLOPE_NAME, np.array(LEAKY_RELU_SLOPE))
+            return self.node("PRelu", [self.current, LEAKY_RELU_SLOPE_NAME], f"{where}_prelu")
+        if name not in ONNX_ACTIVATIONS:
+            raise ValueError(
+                f"the activation {name!r} has no ONNX form; exportable: {', '.join(sorted(ONNX_ACTIVATIONS))}"
+            )
+        op, attributes = ONNX_ACTIVATIONS[name]
+        return self.node(op, [self.current], f"{where}_{op.lower()}", **attributes)

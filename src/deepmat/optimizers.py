@@ -30,18 +30,9 @@ from typing import Any
 
 import numpy as np
 
-from deepmat._checks import check_positive, unknown_name
+from deepmat._checks import check_number, unknown_name
 
 Params = dict[str, np.ndarray]
-
-
-def _check_fraction(value: Any, name: str, allow_zero: bool = True) -> None:
-    interval = "[0, 1)" if allow_zero else "(0, 1)"
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a number in {interval}; received {value!r} ({type(value).__name__})")
-    low_ok = value >= 0 if allow_zero else value > 0
-    if not (low_ok and value < 1):
-        raise ValueError(f"Invalid {name} value: {value!r}; expected a number in {interval}")
 
 
 class Optimizer:
@@ -51,8 +42,7 @@ class Optimizer:
     slots: tuple[str, ...] = ()
 
     def __init__(self, learning_rate: float = 0.01) -> None:
-        check_positive(learning_rate, "learning_rate")
-        self.learning_rate = float(learning_rate)
+        self.learning_rate = check_number(learning_rate, "learning_rate", 0, low_open=True)
         self.t = 0
         self.state: dict[str, dict[str, np.ndarray]] = {slot: {} for slot in self.slots}
         self._flat: dict[str, np.ndarray] | None = None  # slot → flat state (step_flat)
@@ -147,14 +137,14 @@ class SGD(Optimizer):
     slots = ("velocity",)
 
     def __init__(self, learning_rate: float = 0.01, momentum: float = 0.0, nesterov: bool = False) -> None:
-        _check_fraction(momentum, "momentum")
+        momentum = check_number(momentum, "momentum", 0, 1, high_open=True)
         if nesterov and momentum == 0:
             raise ValueError(
                 f"Invalid nesterov value: Nesterov momentum needs momentum > 0; received "
                 f"nesterov={nesterov!r} with momentum={momentum!r}"
             )
         super().__init__(learning_rate)
-        self.momentum = float(momentum)
+        self.momentum = momentum
         self.nesterov = bool(nesterov)
 
     def update(self, name: str, theta: np.ndarray, g: np.ndarray) -> None:
@@ -191,11 +181,11 @@ class RMSprop(Optimizer):
     slots = ("square_avg",)
 
     def __init__(self, learning_rate: float = 0.001, rho: float = 0.99, eps: float = 1e-8) -> None:
-        _check_fraction(rho, "rho")
-        check_positive(eps, "eps")
+        rho = check_number(rho, "rho", 0, 1, high_open=True)
+        eps = check_number(eps, "eps", 0, low_open=True)
         super().__init__(learning_rate)
-        self.rho = float(rho)
-        self.eps = float(eps)
+        self.rho = rho
+        self.eps = eps
 
     def update(self, name: str, theta: np.ndarray, g: np.ndarray) -> None:
         s = self._slot("square_avg", name, theta)
@@ -215,13 +205,13 @@ class Adam(Optimizer):
     def __init__(
         self, learning_rate: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8
     ) -> None:
-        _check_fraction(beta1, "beta1")
-        _check_fraction(beta2, "beta2")
-        check_positive(eps, "eps")
+        beta1 = check_number(beta1, "beta1", 0, 1, high_open=True)
+        beta2 = check_number(beta2, "beta2", 0, 1, high_open=True)
+        eps = check_number(eps, "eps", 0, low_open=True)
         super().__init__(learning_rate)
-        self.beta1 = float(beta1)
-        self.beta2 = float(beta2)
-        self.eps = float(eps)
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.eps = eps
 
     def update(self, name: str, theta: np.ndarray, g: np.ndarray) -> None:
         m = self._slot("m", name, theta)
@@ -266,14 +256,9 @@ class AdamW(Adam):
         eps: float = 1e-8,
         weight_decay: float = 0.01,
     ) -> None:
-        if (
-            isinstance(weight_decay, bool)
-            or not isinstance(weight_decay, (int, float, np.integer, np.floating))
-            or not (0 <= weight_decay < math.inf)
-        ):
-            raise ValueError(f"Invalid weight_decay value: {weight_decay!r}; expected a finite number ≥ 0")
+        weight_decay = check_number(weight_decay, "weight_decay", 0)
         super().__init__(learning_rate, beta1, beta2, eps)
-        self.weight_decay = float(weight_decay)
+        self.weight_decay = weight_decay
 
     def update(self, name: str, theta: np.ndarray, g: np.ndarray) -> None:
         theta *= 1 - self.learning_rate * self.weight_decay
@@ -283,6 +268,7 @@ class AdamW(Adam):
         return {**super().get_config(), "weight_decay": self.weight_decay}
 
 
+#: every optimiser by name (the one list ``fit(optimizer=…)``, the CLI and the docs read)
 OPTIMIZERS: dict[str, type[Optimizer]] = {
     "sgd": SGD,
     "momentum": Momentum,
@@ -295,6 +281,18 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {
 
 #: the name :meth:`Optimizer.step_flat` updates the flat θ under
 FLAT = "*"
+
+#: the seeds' learning rate α for plain gradient descent (SPEC §7), what ``fit`` and the CLI
+#: use for SGD when no rate is given
+SEEDS_LEARNING_RATE = 0.0075
+
+
+def default_learning_rate(name: str) -> float:
+    """The rate used when none is given: the seeds' 0.0075 for ``"sgd"``, else the optimiser's
+    own default (PyTorch's)."""
+    if name == "sgd":
+        return SEEDS_LEARNING_RATE
+    return OPTIMIZERS[name]().learning_rate
 
 
 def _name_of(optimizer: Optimizer) -> str:

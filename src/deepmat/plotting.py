@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from deepmat._checks import check_number
+
 
 def plot_cost_curve(
     costs: Sequence[float] | np.ndarray,
@@ -50,8 +52,7 @@ def plot_cost_curve(
     values = values.astype(np.float64)
     if not np.isfinite(values).any():
         raise ValueError("costs has no finite value to plot")
-    if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every <= 0:
-        raise ValueError(f"every must be a positive integer (iterations per cost); received {every!r}")
+    every = check_number(every, "every (iterations per cost)", 1, integer=True)
     figure = _figure("plot_cost_curve", (6.4, 4.0))
     axes = figure.add_subplot()
     axes.plot(np.arange(values.size) * int(every), values)

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from deepmat._checks import as_float_matrix, check_dtype_name, check_positive
+from deepmat._checks import as_float_matrix, check_dtype_name, check_number
 
 
 def scale(X: Any, factor: float = 255.0, dtype: str = "float32") -> np.ndarray:
@@ -22,7 +22,7 @@ def scale(X: Any, factor: float = 255.0, dtype: str = "float32") -> np.ndarray:
     """
     X = np.asarray(X)
     resolved = check_dtype_name(dtype)
-    check_positive(factor, "factor")
+    factor = check_number(factor, "factor", 0, low_open=True)
     if X.dtype.kind not in "biuf":
         raise TypeError(f"scale expects real numbers (float, int or bool); received dtype {X.dtype}")
     return np.divide(X, resolved.type(factor), dtype=resolved)
@@ -80,7 +80,7 @@ def one_hot(y: Any, n_classes: int | None = None, dtype: str = "float64") -> np.
             f"one_hot expects a 1-D array of non-negative integer labels; received {y.dtype} {y.shape}"
         )
     if n_classes is not None:
-        check_positive(n_classes, "n_classes", integer=True)
+        n_classes = check_number(n_classes, "n_classes", 1, integer=True)
     elif y.size == 0:
         raise ValueError("one_hot of an empty label array needs n_classes; received n_classes=None")
     n = int(y.max()) + 1 if n_classes is None else int(n_classes)
@@ -101,12 +101,7 @@ def train_val_split(
         raise ValueError(f"X and y must have one sample per row; received shapes X {X.shape} and y {y.shape}")
     if X.shape[0] != y.shape[0]:
         raise ValueError(f"X has {X.shape[0]} samples but y has {y.shape[0]}")
-    if (
-        isinstance(val_fraction, bool)
-        or not isinstance(val_fraction, (int, float, np.integer, np.floating))
-        or not 0 < val_fraction < 1
-    ):
-        raise ValueError(f"val_fraction must be in (0, 1); received {val_fraction!r}")
+    val_fraction = check_number(val_fraction, "val_fraction", 0, 1, low_open=True, high_open=True)
     m = X.shape[0]
     n_val = round(m * val_fraction)
     if not 0 < n_val < m:

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from deepmat._checks import check_positive
+from deepmat._checks import check_number
 from deepmat.callbacks import Callback, _mode
 
 
@@ -47,19 +47,12 @@ class Schedule(Callback):
         self.base_lr = scalars["base_lr"]
 
 
-def _check_gamma(gamma: float) -> float:
-    if isinstance(gamma, bool) or not isinstance(gamma, (int, float)) or not 0 < gamma <= 1:
-        raise ValueError(f"gamma must be in (0, 1]; received {gamma!r}")
-    return float(gamma)
-
-
 class StepDecay(Schedule):
     """Multiply the rate by ``gamma`` every ``step_size`` epochs."""
 
     def __init__(self, step_size: int, gamma: float = 0.1) -> None:
-        check_positive(step_size, "step_size", integer=True)
-        self.step_size = step_size
-        self.gamma = _check_gamma(gamma)
+        self.step_size = check_number(step_size, "step_size", 1, integer=True)
+        self.gamma = check_number(gamma, "gamma", 0, 1, low_open=True)
 
     def rate(self, epoch: int) -> float:
         return self.base_lr * self.gamma ** (epoch // self.step_size)
@@ -69,7 +62,7 @@ class ExponentialDecay(Schedule):
     """Multiply the rate by ``gamma`` every epoch."""
 
     def __init__(self, gamma: float) -> None:
-        self.gamma = _check_gamma(gamma)
+        self.gamma = check_number(gamma, "gamma", 0, 1, low_open=True)
 
     def rate(self, epoch: int) -> float:
         return self.base_lr * self.gamma**epoch
@@ -79,11 +72,8 @@ class CosineDecay(Schedule):
     """Anneal from the starting rate to ``min_lr`` along half a cosine over ``T_max`` epochs."""
 
     def __init__(self, T_max: int, min_lr: float = 0.0) -> None:
-        check_positive(T_max, "T_max", integer=True)
-        if not min_lr >= 0:
-            raise ValueError(f"min_lr must be ≥ 0; received {min_lr!r}")
-        self.T_max = T_max
-        self.min_lr = float(min_lr)
+        self.T_max = check_number(T_max, "T_max", 1, integer=True)
+        self.min_lr = check_number(min_lr, "min_lr", 0)
 
     def rate(self, epoch: int) -> float:
         e = min(epoch, self.T_max)
@@ -104,15 +94,11 @@ class ReduceLROnPlateau(Callback):
         min_delta: float = 1e-4,
         mode: str = "auto",
     ) -> None:
-        if not 0 < factor < 1:
-            raise ValueError(f"factor must be in (0, 1); received {factor!r}")
-        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
-            raise ValueError(f"patience must be an integer ≥ 0; received {patience!r}")
         self.monitor = monitor
-        self.factor = float(factor)
-        self.patience = patience
-        self.min_lr = float(min_lr)
-        self.min_delta = float(min_delta)
+        self.factor = check_number(factor, "factor", 0, 1, low_open=True, high_open=True)
+        self.patience = check_number(patience, "patience", 0, integer=True)
+        self.min_lr = check_number(min_lr, "min_lr", 0)
+        self.min_delta = check_number(min_delta, "min_delta", 0)
         self.mode = _mode(monitor, mode)
         self.best = math.inf if self.mode == "min" else -math.inf
         self.wait = 0

@@ -36,6 +36,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
+from deepmat._checks import check_number
 from deepmat.callbacks import EarlyStopping
 from deepmat.network import Network
 from deepmat.optimizers import Optimizer, get_optimizer
@@ -136,11 +137,8 @@ class _DeepmatEstimator(BaseEstimator):
         ):
             raise ValueError(f"batch_size must be 'auto' or a positive integer; received {self.batch_size!r}")
         for name in ("max_iter", "n_iter_no_change"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-                raise ValueError(f"{name} must be a positive integer; received {value!r}")
-        if isinstance(self.tol, bool) or not isinstance(self.tol, numbers.Real) or not self.tol >= 0:
-            raise ValueError(f"tol must be a number ≥ 0; received {self.tol!r}")
+            check_number(getattr(self, name), name, 1, integer=True)
+        check_number(self.tol, "tol", 0)
         if self.verbose not in (0, 1, 2, False, True):
             raise ValueError(f"verbose must be 0, 1 or 2; received {self.verbose!r}")
 

@@ -36,7 +36,8 @@ identity        no module (``Identity`` is read and skipped)
 The output activation is a module too, so ``seq(x)`` equals :meth:`Network.forward` —
 probabilities for a sigmoid or softmax output, not logits.
 
-:func:`from_torch` reads the same modules back, nested ``Sequential`` flattened: a ``Linear``
+:func:`read_torch` (behind :meth:`deepmat.Network.from_torch` and :func:`deepmat.from_torch`)
+reads the same modules back, nested ``Sequential`` flattened: a ``Linear``
 and the activation module right after it become one ``Dense``; a ``Linear`` followed by
 anything else a ``Dense(n, "identity")``; an activation elsewhere (after a ``BatchNorm1d``,
 say) an ``Activation`` layer. Anything else is refused with the module's name, its type and
@@ -48,17 +49,19 @@ comes back as ``Dense(n, g)`` — the same function, the same modules.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from deepmat._checks import check_number
 from deepmat.activations import LEAKY_RELU_SLOPE
-from deepmat.layers import Activation, BatchNorm, Dense, Dropout, Layer
+from deepmat.layers import LAYERS, Activation, Layer, numbered, torch_names
+from deepmat.losses import DEFAULT_LOSS
 
 if TYPE_CHECKING:
     import torch
 
-    from deepmat.network import Network
 
 #: the torch modules :func:`from_torch` reads (named in its error messages)
 SUPPORTED = (
@@ -77,22 +80,37 @@ def _torch() -> Any:
     return torch
 
 
-def _activation_module(nn: Any, name: str) -> Any:
-    """torch's module for deepmat's activation ``name`` (not identity)."""
-    if name == "relu":
-        return nn.ReLU()
-    if name == "sigmoid":
-        return nn.Sigmoid()
-    if name == "tanh":
-        return nn.Tanh()
-    if name == "leaky_relu":
-        return nn.LeakyReLU(LEAKY_RELU_SLOPE)
-    if name == "softmax":
-        return nn.Softmax(dim=1)
-    raise ValueError(f"no torch module for activation {name!r}")  # pragma: no cover - all are above
+class TorchContext:
+    """What a layer needs to make its modules (:meth:`deepmat.layers.Layer.to_torch`):
+    ``torch.nn``, the keyword arguments of a module with arrays (``dtype``, and the meta
+    device, so that nothing is computed or drawn before the arrays are copied in), the width
+    ``n`` of the layer's input, and the module of an activation."""
+
+    def __init__(self, nn: Any, options: dict[str, Any]) -> None:
+        self.nn = nn
+        self.options = options
+        self.n = 0
+
+    def activation_modules(self, name: str) -> list[Any]:
+        """g's module as a one-element list (none for identity)."""
+        nn = self.nn
+        modules = {
+            "relu": nn.ReLU,
+            "sigmoid": nn.Sigmoid,
+            "tanh": nn.Tanh,
+            "leaky_relu": lambda: nn.LeakyReLU(LEAKY_RELU_SLOPE),
+            "softmax": lambda: nn.Softmax(dim=1),
+        }
+        if name == "identity":
+            return []
+        if name not in modules:
+            raise ValueError(
+                f"the activation {name!r} has no PyTorch module; exportable: {', '.join(sorted(modules))}"
+            )
+        return [modules[name]()]
 
 
-def to_torch(net: Network) -> torch.nn.Sequential:
+def to_torch(net: Any) -> torch.nn.Sequential:
     """An equivalent ``torch.nn.Sequential``, parameters and buffers copied, in ``net``'s dtype
     (float32 or float64), on the CPU, in eval mode: ``seq(torch.from_numpy(X))`` equals
     ``net.forward(X)``, and ``seq.state_dict()`` has exactly the keys of ``net.save``'s file.
@@ -100,44 +118,31 @@ def to_torch(net: Network) -> torch.nn.Sequential:
     The arrays are copies: training either model leaves the other as it was. Building the
     modules draws nothing from torch's random generator.
     """
-    from deepmat.io import torch_names
-    from deepmat.network import Network
-
-    if not isinstance(net, Network):
+    if not isinstance(getattr(net, "layers", None), list) or not hasattr(net, "state_arrays"):
         raise TypeError(f"to_torch needs a deepmat.Network; received {type(net).__name__}")
     torch = _torch()
     nn = torch.nn
-    options = {"device": "meta", "dtype": torch.float64 if net.dtype == np.float64 else torch.float32}
+    context = TorchContext(
+        nn, {"device": "meta", "dtype": torch.float64 if net.dtype == np.float64 else torch.float32}
+    )
     modules: list[Any] = []
-    batch_norms: dict[int, BatchNorm] = {}  # module index → layer, for num_batches_tracked
-    n = net.layer_dims[0]
+    context.n = net.layer_dims[0]
+    counters: dict[str, int] = {}
     for layer in net.layers:
-        if isinstance(layer, Dense):
-            modules.append(nn.Linear(n, layer.units, **options))
-            n = layer.units
-            if layer.activation != "identity":
-                modules.append(_activation_module(nn, layer.activation))
-        elif isinstance(layer, Activation):
-            if layer.activation != "identity":
-                modules.append(_activation_module(nn, layer.activation))
-        elif isinstance(layer, Dropout):
-            modules.append(nn.Dropout(layer.rate))
-        elif isinstance(layer, BatchNorm):
-            batch_norms[len(modules)] = layer
-            modules.append(nn.BatchNorm1d(n, eps=layer.eps, momentum=layer.momentum, **options))
-        else:  # pragma: no cover - deepmat has no other layers
-            raise TypeError(f"no torch module for {layer!r}")
+        prefix = len(modules)
+        modules += layer.to_torch(context)
+        counters.update({f"{prefix}.{name}": value for name, value in layer.get_counters().items()})
+        context.n = layer.n_out
     # on the meta device, nn.Linear's reset_parameters neither computes nor uses torch's RNG
     seq = nn.Sequential(*modules).to_empty(device="cpu")
     arrays = net.state_arrays()
     state = {
         key: torch.from_numpy(np.array(arrays[name] if kind == "W" else arrays[name][:, 0]))
-        for name, key, kind in torch_names(net.get_config())
+        for name, key, kind in torch_names(net.layers)
     }
-    for i, layer in batch_norms.items():
-        state[f"{i}.num_batches_tracked"] = torch.tensor(layer.num_batches_tracked, dtype=torch.long)
-    # strict: the Sequential's keys are exactly io.torch_names' (+ num_batches_tracked), the
-    # file's keys, or this raises — the module numbering here and in io cannot drift apart
+    state.update({key: torch.tensor(value, dtype=torch.long) for key, value in counters.items()})
+    # strict: the Sequential's keys are exactly torch_names' (+ the counters), the file's
+    # keys, or this raises — the module numbering here and in the file cannot drift apart
     seq.load_state_dict(state, strict=True)
     return seq.eval()
 
@@ -189,23 +194,26 @@ def _numpy(tensor: Any) -> np.ndarray:
     return tensor.detach().cpu().numpy()
 
 
-def from_torch(
-    module: torch.nn.Sequential,
-    *,
-    loss: str | None = None,
-    seed: int | None = None,
-    input_dim: int | None = None,
-) -> Network:
-    """A :class:`deepmat.Network` equivalent to the ``torch.nn.Sequential`` ``module``, its
-    parameters, running statistics and ``num_batches_tracked`` copied (see the module docs for
-    the mapping): ``net.forward(X)`` equals ``module.eval()(torch.from_numpy(X))``.
+@dataclass
+class TorchNetwork:
+    """What :func:`read_torch` found: the network's layers (not built), n[0], its dtype, and
+    the arrays (by deepmat name, as stored by torch) and counters to load into it."""
+
+    layers: list[Layer]
+    input_dim: int
+    dtype: str
+    arrays: dict[str, np.ndarray]
+    counters: list[dict[str, int]]
+
+
+def read_torch(module: torch.nn.Sequential, *, input_dim: int | None = None) -> TorchNetwork:
+    """The deepmat layers and arrays equivalent to the ``torch.nn.Sequential`` ``module`` (see
+    the module docs for the mapping); :meth:`deepmat.Network.from_torch` builds the network.
 
     Args:
         module: a Sequential of the modules listed in :data:`SUPPORTED`, ending in a
             ``Linear`` (identity output, regression), a ``Sigmoid`` or a ``Softmax(dim=1)``;
             its parameters all float32 or all float64 (the network's dtype), on any device.
-        loss: the network's loss (``None``: the one matching the output activation).
-        seed: seeds the network's dropout and shuffling generators.
         input_dim: n[0]; needed only when an activation or dropout comes before the first
             ``Linear`` or ``BatchNorm1d``, whose sizes tell it otherwise (if given, checked).
 
@@ -215,16 +223,12 @@ def from_torch(
             state_dict prefix — its type and the supported list), sizes that do not chain, an
             unsupported output, or parameters neither all float32 nor all float64.
     """
-    from deepmat._checks import check_positive
-    from deepmat.losses import DEFAULT_LOSS
-    from deepmat.network import Network
-
     torch = _torch()
     nn = torch.nn
     if not _is(module, nn.Sequential):
         raise TypeError(f"from_torch needs a torch.nn.Sequential; received {type(module).__name__}")
     if input_dim is not None:
-        check_positive(input_dim, "input_dim", integer=True)
+        input_dim = check_number(input_dim, "input_dim", 1, integer=True)
     leaves = _leaves(module, nn)
     if not leaves:
         raise ValueError("the Sequential holds no layers (Identity modules are skipped)")
@@ -238,10 +242,9 @@ def from_torch(
             "parameters must be all float32 or all float64 (deepmat's dtypes; convert with "
             f".float() or .double()); received {sorted(str(d) for d in floats)}"
         )
-    dtype = "float64" if floats == {torch.float64} else "float32"
-
+    readers = {name: cls for cls in LAYERS.values() for name in cls.torch_types}
     layers: list[Layer] = []
-    sources: list[tuple[Layer, Any]] = []  # layers with arrays, and the module holding them
+    sources: list[Any] = []  # the module each layer's arrays and counters come from (or None)
     n0 = n = input_dim  # n[0], and the size of the current layer's output
     i = 0
     while i < len(leaves):
@@ -249,63 +252,43 @@ def from_torch(
         where = f"module {name}"
         if hasattr(m, "has_uninitialized_params") and m.has_uninitialized_params():
             raise ValueError(f"{where}: {type(m).__name__} has no weights yet; run one forward pass first")
-        if _is(m, nn.Linear):
-            if m.bias is None:
-                raise ValueError(
-                    f"{where}: Linear without bias (bias=False) — deepmat's Dense layers have b[l]"
-                )
-            if n is not None and m.in_features != n:
-                raise ValueError(f"{where}: Linear(in_features={m.in_features}) receives {n} features")
-            following = leaves[i + 1] if i + 1 < len(leaves) else None
-            activation = _activation_name(following[1], nn, f"module {following[0]}") if following else None
-            layers.append(Dense(m.out_features, activation or "identity"))
-            sources.append((layers[-1], m))
-            n0 = m.in_features if n0 is None else n0
-            n = m.out_features
-            i += 2 if activation else 1
-            continue
-        activation = _activation_name(m, nn, where)
         try:
+            activation = _activation_name(m, nn, where)
+            reader = readers.get(type(m).__name__)
             if activation is not None:
-                layers.append(Activation(activation))
-            elif _is(m, nn.Dropout):
-                layers.append(Dropout(m.p))
-            elif _is(m, nn.BatchNorm1d):
-                if not m.affine or not m.track_running_stats or m.momentum is None:
-                    raise ValueError(
-                        "BatchNorm1d needs affine=True, track_running_stats=True and a momentum "
-                        f"(deepmat's BatchNorm); received affine={m.affine}, "
-                        f"track_running_stats={m.track_running_stats}, momentum={m.momentum}"
-                    )
-                if n is not None and m.num_features != n:
-                    raise ValueError(f"BatchNorm1d(num_features={m.num_features}) receives {n} features")
-                n0 = m.num_features if n0 is None else n0
-                n = m.num_features
-                layers.append(BatchNorm(momentum=m.momentum, eps=m.eps))
-                sources.append((layers[-1], m))
+                layer, n_in = Activation(activation), None
+            elif reader is not None and _is(m, getattr(nn, type(m).__name__)):
+                layer, n_in = reader.from_torch(m, n)
             else:
                 raise ValueError(f"{type(m).__name__} is not supported; supported: {SUPPORTED}")
         except ValueError as error:  # e.g. Dropout(p=1.0), BatchNorm1d(momentum=0): name the module
-            raise ValueError(f"{where}: {error}") from None
+            message = str(error)
+            raise ValueError(message if message.startswith(where) else f"{where}: {message}") from None
         i += 1
+        # a Linear takes the activation module right after it as its own g
+        if layer.numbered and layer.activation == "identity" and i < len(leaves):
+            following = _activation_name(leaves[i][1], nn, f"module {leaves[i][0]}")
+            if following is not None:
+                layer.activation = following
+                i += 1
+        n0 = n_in if n0 is None else n0
+        n = layer.out_units(n_in if n is None else n) if (n is not None or n_in is not None) else None
+        layers.append(layer)
+        sources.append(m)
     last = layers[-1]
-    if not isinstance(last, (Dense, Activation)) or last.activation not in DEFAULT_LOSS:
+    if last.activation not in DEFAULT_LOSS:
         what = type(leaves[-1][1]).__name__
         raise ValueError(
             f"module {leaves[-1][0]}: the Sequential ends in {what}; the output must be {OUTPUTS}"
         )
     if n0 is None:
         raise ValueError("cannot tell the number of inputs (no Linear or BatchNorm1d): pass input_dim=")
-    net = Network(layers=layers, input_dim=n0, loss=loss, seed=seed, dtype=dtype)
-    for layer, m in sources:
-        l = layer.index
-        if isinstance(layer, Dense):
-            net.params[f"W{l}"] = _numpy(m.weight)
-            net.params[f"b{l}"] = _numpy(m.bias)[:, None]
-        else:
-            net.params[f"gamma{l}"] = _numpy(m.weight)[:, None]
-            net.params[f"beta{l}"] = _numpy(m.bias)[:, None]
-            net.buffers[f"running_mean{l}"] = _numpy(m.running_mean)[:, None]
-            net.buffers[f"running_var{l}"] = _numpy(m.running_var)[:, None]
-            layer.num_batches_tracked = int(m.num_batches_tracked)
-    return net
+    arrays: dict[str, np.ndarray] = {}
+    counters: list[dict[str, int]] = []
+    for (l, layer), m in zip(numbered(layers), sources, strict=True):
+        state = m.state_dict()
+        for stem, (suffix, _) in layer.torch_keys.items():
+            arrays[f"{stem}{l}"] = _numpy(state[suffix])
+        counters.append({counter: int(state[counter]) for counter in layer.get_counters()})
+    dtype = "float64" if floats == {torch.float64} else "float32"
+    return TorchNetwork(layers, n0, dtype, arrays, counters)

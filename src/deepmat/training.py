@@ -1,11 +1,17 @@
-"""The training loop behind :meth:`deepmat.Network.fit`: epochs of mini-batches, callbacks,
-validation, checkpoints, exact resume, divergence and Ctrl-C handling.
+"""Training: :func:`fit`'s arguments, the :class:`Trainer` loop with its one :meth:`~Trainer.train_step`,
+checkpoints and exact resume, divergence and Ctrl-C handling (:meth:`deepmat.Network.fit`).
 
-One epoch: draw a permutation of the rows; then for each batch, gather its rows of (X, Y)
-into two batch buffers allocated once per fit (no second copy of the data set, and the
-batch is hot in cache when it is used), A[0] = X_batchᵀ, forward in training mode, the cost
-J, backward, one optimiser step on the flat parameter vector. Intermediates (Z, A, dZ,
-dA_prev) live in buffers the layers allocate once per batch size (``Network._use_workspace``).
+One epoch: draw a permutation of the rows; then for each batch, one :meth:`Trainer.train_step`:
+take the batch's rows (this rank's share of them in a data-parallel run), A[0] = X_batchᵀ,
+forward in training mode, the cost J and the correct count, backward, (one Allreduce of the
+gradients across the ranks), one optimiser step on the flat parameter vector θ. Shuffled rows
+are gathered into two batch buffers allocated once per fit (no second copy of the data set,
+and the batch is hot in cache when it is used); intermediates (Z, A, dZ, dA_prev) live in
+buffers the layers allocate once per batch size (``Network.training_workspace``).
+
+The trainer drives the network through its column-layout interface only — ``forward_pass``,
+``compute_cost``, ``n_correct``, ``backward_pass``, ``apply_step``, ``theta``/``dtheta``,
+``read_checkpoint`` — and imports no network: :mod:`deepmat.network` imports it.
 """
 
 from __future__ import annotations
@@ -13,15 +19,17 @@ from __future__ import annotations
 import os
 import sys
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from deepmat import fullbatch
-from deepmat._checks import check_positive
-from deepmat.callbacks import Callback, History
-from deepmat.layers import BatchNorm, Dropout
-from deepmat.optimizers import Optimizer
+from deepmat._checks import check_number
+from deepmat.callbacks import Callback, CostPrinter, History, ProgressBar
+from deepmat.distributed import Distributed
+from deepmat.io import write_model
+from deepmat.optimizers import Optimizer, default_learning_rate, get_optimizer, optimizer_from_state
 
 #: Full-batch gradient descent tracks W[1]·A[0] through the Gram matrix A[0]ᵀ·A[0] when that
 #: is exact and cheaper (:mod:`deepmat.fullbatch`); False always multiplies (for comparisons).
@@ -30,6 +38,110 @@ USE_INPUT_GRAM = True
 #: In the seeds' full-batch form, a divergence rolls back to a snapshot this many
 #: iterations old at most (a snapshot every iteration would cost a copy of W per step).
 SNAPSHOT_EVERY_STEPS = 100
+
+#: iterations of the seeds' form when neither iterations nor epochs is given (SPEC §7)
+SEEDS_ITERATIONS = 2500
+
+
+class TrainingDiverged(FloatingPointError):
+    """The cost became NaN or infinite during training."""
+
+
+def fit(
+    net: Any,
+    X: Any,
+    y: Any,
+    learning_rate: float | None = None,
+    iterations: int | None = None,
+    print_every: int | None = 100,
+    *,
+    epochs: int | None = None,
+    batch_size: int | None = None,
+    shuffle: bool = True,
+    validation_data: tuple[Any, Any] | None = None,
+    validation_split: float | None = None,
+    optimizer: str | Optimizer = "sgd",
+    callbacks: Sequence[Callback] = (),
+    verbose: int = 1,
+    checkpoint: str | os.PathLike | None = None,
+    checkpoint_every: int = 1,
+    resume_from: str | os.PathLike | None = None,
+    distributed: Any = False,
+) -> History:
+    """Train ``net`` (a :class:`deepmat.Network`): check the arguments, set up the optimiser,
+    the callbacks and the data, and run a :class:`Trainer`. The arguments are those of
+    :meth:`deepmat.Network.fit`, which documents them."""
+    seeds_form = epochs is None
+    if not seeds_form and iterations is not None:
+        raise ValueError("give iterations= (full-batch, the seeds' form) or epochs= (mini-batch), not both")
+    if seeds_form:
+        if batch_size is not None or validation_data is not None or validation_split is not None:
+            raise ValueError("batch_size and validation need the mini-batch form: pass epochs=")
+        epochs = check_number(
+            SEEDS_ITERATIONS if iterations is None else iterations, "iterations", 1, integer=True
+        )
+        shuffle = False
+    else:
+        epochs = check_number(epochs, "epochs", 1, integer=True)
+    if print_every is not None:
+        print_every = check_number(print_every, "print_every", 0, integer=True)
+    if verbose not in (0, 1, 2):
+        raise ValueError(f"verbose must be 0, 1 or 2; received {verbose!r}")
+    if learning_rate is None and isinstance(optimizer, str) and optimizer.lower() == "sgd":
+        learning_rate = default_learning_rate("sgd")
+    if learning_rate is not None:
+        learning_rate = check_number(learning_rate, "learning_rate", 0, low_open=True)
+    optimizer = get_optimizer(optimizer, learning_rate)
+
+    X = net.input_rows(X)
+    Y = net.target_rows(y, X.shape[0])
+    validation = None
+    if validation_data is not None and validation_split is not None:
+        raise ValueError("give validation_data or validation_split, not both")
+    if validation_split is not None:
+        validation_split = check_number(
+            validation_split, "validation_split", 0, 1, low_open=True, high_open=True
+        )
+        n_val = round(X.shape[0] * validation_split)
+        if n_val < 1 or n_val >= X.shape[0]:
+            raise ValueError(
+                f"validation_split={validation_split} of {X.shape[0]} samples leaves {n_val} for validation"
+            )
+        X, validation = X[:-n_val], (X[-n_val:], Y[-n_val:])
+        Y = Y[:-n_val]
+    elif validation_data is not None:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise ValueError("validation_data must be a pair (X_val, y_val)")
+        X_val = net.input_rows(validation_data[0])
+        validation = (X_val, net.target_rows(validation_data[1], X_val.shape[0]))
+    m = X.shape[0]
+    batch_size = m if batch_size is None else min(check_number(batch_size, "batch_size", 1, integer=True), m)
+    callbacks = list(callbacks)
+    dist = None
+    if distributed:
+        if net.couples_samples:
+            raise ValueError(
+                "distributed training does not support BatchNorm (each rank would normalise its "
+                "share on its own statistics); remove it or train in one process"
+            )
+        dist = distributed if isinstance(distributed, Distributed) else Distributed()
+        if not dist.is_root:  # rank 0 alone reports
+            print_every, verbose = None, 0
+    if seeds_form:
+        if print_every:
+            callbacks.append(CostPrinter(print_every))
+    elif verbose:
+        callbacks.append(ProgressBar(epochs, -(-m // batch_size), verbose))
+    trainer = Trainer(
+        net,
+        optimizer,
+        callbacks,
+        unit="iteration" if seeds_form else "epoch",
+        checkpoint=checkpoint,
+        checkpoint_every=checkpoint_every,
+        distributed=dist,
+    )
+    return trainer.run(X, Y, epochs, batch_size, shuffle, validation, resume_from)
 
 
 class Trainer:
@@ -43,10 +155,10 @@ class Trainer:
         unit: str = "epoch",
         checkpoint: str | os.PathLike | None = None,
         checkpoint_every: int = 1,
-        distributed: Any = None,
+        distributed: Distributed | None = None,
     ) -> None:
-        check_positive(checkpoint_every, "checkpoint_every", integer=True)
-        #: a deepmat.distributed.Distributed in a data-parallel run, else None
+        self.checkpoint_every = check_number(checkpoint_every, "checkpoint_every", 1, integer=True)
+        #: this rank's view of a data-parallel run, else None
         self.distributed = distributed
         self.net = net
         self.optimizer = optimizer
@@ -55,13 +167,14 @@ class Trainer:
         self.recorded_callbacks = [c for c in callbacks if c.in_checkpoint]
         self.unit = unit
         self.checkpoint = checkpoint
-        self.checkpoint_every = checkpoint_every
         self.history = History()
         # where training stands: next epoch, next batch within it, the epoch's sums so far,
         # and the shuffle generator's state when the epoch began (to redraw its permutation)
         self.epoch, self.batch, self.loss_sum, self.correct, self.seen = 0, 0, 0.0, 0, 0
         self.epoch_rng_state: dict[str, Any] | None = None
         self.stopped = False  # a callback had stopped the run the checkpoint comes from
+        self.pending_callback_states: list[tuple[dict[str, Any], dict[str, np.ndarray]]] = []
+        self.snapshot: tuple[int, dict[str, np.ndarray]] | None = None
 
     # -- checkpoints -------------------------------------------------------------------
 
@@ -84,9 +197,6 @@ class Trainer:
             "stop_training": bool(self.net.stop_training),
             "shuffle_rng_state": self.net.shuffle_rng.bit_generator.state,
             "noise_rng_state": self.net.noise_rng.bit_generator.state,
-            "num_batches_tracked": [
-                layer.num_batches_tracked for layer in self.net.layers if isinstance(layer, BatchNorm)
-            ],
             "optimizer": optimizer_scalars,
             "callbacks": callback_states,
             "history": self.history.to_json(),
@@ -94,17 +204,17 @@ class Trainer:
         return scalars, arrays
 
     def save_checkpoint(self, path: str | os.PathLike) -> None:
-        from deepmat.io import save_model
-
+        """The model, its training state and the optimiser's and callbacks' arrays, in one
+        model file written atomically (:mod:`deepmat.io`)."""
         scalars, arrays = self.training_state()
-        save_model(self.net, path, training=scalars, extra_arrays=arrays)
+        net = self.net
+        write_model(
+            path, net.get_config(), net.layers, net.state_arrays(), training=scalars, extra_arrays=arrays
+        )
 
     def restore(self, path: str | os.PathLike) -> None:
         """Load a checkpoint written by :meth:`save_checkpoint` into the network and trainer."""
-        from deepmat.io import read_checkpoint
-        from deepmat.optimizers import optimizer_from_state
-
-        state, arrays = read_checkpoint(path, self.net)
+        state, arrays = self.net.read_checkpoint(path)
         optimizer_arrays = {
             k[len("optimizer.") :]: v for k, v in arrays.items() if k.startswith("optimizer.")
         }
@@ -140,9 +250,6 @@ class Trainer:
         self.stopped = bool(state.get("stop_training", False))
         self.net.shuffle_rng.bit_generator.state = state["shuffle_rng_state"]
         self.net.noise_rng.bit_generator.state = state["noise_rng_state"]
-        bns = [layer for layer in self.net.layers if isinstance(layer, BatchNorm)]
-        for layer, count in zip(bns, state["num_batches_tracked"], strict=True):
-            layer.num_batches_tracked = int(count)
         self.history = History.from_json(state["history"])
 
     # -- the loop ----------------------------------------------------------------------
@@ -151,8 +258,6 @@ class Trainer:
         """Train on rows ``X`` ``(m, n[0])`` and target rows ``Y`` ``(m, n[L])`` (see
         :meth:`_run`). In a data-parallel run, an error on one rank (other than a divergence,
         which every rank sees alike) stops the whole job instead of leaving the others waiting."""
-        from deepmat.network import TrainingDiverged
-
         dist = self.distributed
         if dist is None or dist.size == 1:
             return self._run(*args, **kwargs)
@@ -188,19 +293,21 @@ class Trainer:
             callback.set_state(scalars, arrays)
         m = X.shape[0]
         n_batches = -(-m // batch_size)
-        has_batch_norm = any(isinstance(layer, BatchNorm) for layer in net.layers)
         dist = self.distributed
         if dist is not None:
             dist.check_same((X.shape, Y.shape, batch_size, epochs, shuffle), "the data and batch settings")
-            dist.broadcast(net._theta)  # every rank starts from rank 0's parameters
+            dist.broadcast(net.theta)  # every rank starts from rank 0's parameters
             dist.broadcast_state([net.shuffle_rng, net.noise_rng])
+        # the batch buffers: shuffled rows (or a rank's share) are gathered into them
+        self.buffers = None
         if shuffle or dist is not None:
-            X_batch = np.empty((batch_size, X.shape[1]), X.dtype)
-            Y_batch = np.empty((batch_size, Y.shape[1]), Y.dtype)
+            self.buffers = (
+                np.empty((batch_size, X.shape[1]), X.dtype),
+                np.empty((batch_size, Y.shape[1]), Y.dtype),
+            )
         order = None
-        snapshot = None
+        self.snapshot = None
         net.stop_training = self.stopped
-        net._use_workspace(True)
         first = net.layers[0]
         gram = None
         if (
@@ -211,66 +318,35 @@ class Trainer:
         ):
             gram = first.input_gram = fullbatch.InputGram(first, X.T)
         try:
-            while self.epoch < epochs and not net.stop_training:
-                epoch = self.epoch
-                if self.batch == 0:
-                    self.epoch_rng_state = net.shuffle_rng.bit_generator.state
-                    self.loss_sum, self.correct, self.seen = 0.0, 0, 0
-                else:  # resuming mid-epoch: redraw the same permutation
-                    net.shuffle_rng.bit_generator.state = self.epoch_rng_state
-                for callback in self.callbacks:
-                    callback.on_epoch_begin(epoch)
-                if shuffle:
-                    order = net.shuffle_rng.permutation(m)
-                if snapshot is None or n_batches > 1 or epoch % SNAPSHOT_EVERY_STEPS == 0:
-                    snapshot = (epoch, {k: v.copy() for k, v in net.params.items()})
-                while self.batch < n_batches:
-                    b = self.batch
-                    start, stop = b * batch_size, min((b + 1) * batch_size, m)
-                    self.batch += 1
-                    if has_batch_norm and stop - start < 2:
-                        continue  # batch norm cannot normalise a batch of one sample
-                    if dist is not None:
-                        cost, correct = self._distributed_batch(X, Y, X_batch, Y_batch, order, start, stop)
-                    else:
-                        if shuffle:  # clip: the indices are valid, skip np.take's bounds buffer
-                            rows = order[start:stop]
-                            X_rows = np.take(X, rows, axis=0, out=X_batch[: stop - start], mode="clip")
-                            Y_rows = np.take(Y, rows, axis=0, out=Y_batch[: stop - start], mode="clip")
-                        else:
-                            X_rows, Y_rows = X[start:stop], Y[start:stop]
-                        AL = net._forward(X_rows.T, training=True)
-                        cost = net._cost(AL, Y_rows.T)
-                        correct = net.n_correct(AL.T, Y_rows) if net.is_classifier else 0
-                    if not np.isfinite(cost):
-                        self._diverged(cost, epoch, b, n_batches, snapshot)
-                    self.loss_sum += cost * (stop - start)
-                    self.seen += stop - start
-                    self.correct += correct
-                    if dist is not None:
-                        net._step(optimizer, net._flat_grads)
-                    else:
-                        net._step(optimizer, net._backward(AL, Y_rows.T))
-                    if gram is not None:
-                        gram.after_step(optimizer.learning_rate, first.dZ_mean)
+            with net.training_workspace():
+                while self.epoch < epochs and not net.stop_training:
+                    epoch = self.epoch
+                    if self.batch == 0:
+                        self.epoch_rng_state = net.shuffle_rng.bit_generator.state
+                        self.loss_sum, self.correct, self.seen = 0.0, 0, 0
+                    else:  # resuming mid-epoch: redraw the same permutation
+                        net.shuffle_rng.bit_generator.state = self.epoch_rng_state
                     for callback in self.callbacks:
-                        callback.on_batch_end(b, {"loss": cost})
-                logs = {"loss": self.loss_sum / self.seen}
-                if net.is_classifier:
-                    logs["accuracy"] = self.correct / self.seen
-                if validation is not None:
-                    logs.update(self._validate(*validation))
-                logs["lr"] = optimizer.learning_rate
-                self.history.record(epoch, logs)
-                self.epoch, self.batch = epoch + 1, 0
-                for callback in self.callbacks:
-                    callback.on_epoch_end(epoch, logs)
-                if (
-                    self.checkpoint is not None
-                    and (dist is None or dist.is_root)
-                    and (self.epoch % self.checkpoint_every == 0 or self.epoch == epochs or net.stop_training)
-                ):
-                    self.save_checkpoint(self.checkpoint)
+                        callback.on_epoch_begin(epoch)
+                    if shuffle:
+                        order = net.shuffle_rng.permutation(m)
+                    if self.snapshot is None or n_batches > 1 or epoch % SNAPSHOT_EVERY_STEPS == 0:
+                        self.snapshot = (epoch, {k: v.copy() for k, v in net.params.items()})
+                    while self.batch < n_batches:
+                        b = self.batch
+                        start, stop = b * batch_size, min((b + 1) * batch_size, m)
+                        self.batch += 1
+                        if net.couples_samples and stop - start < 2:
+                            continue  # batch norm cannot normalise a batch of one sample
+                        cost, correct = self.train_step(X, Y, order, start, stop, where=(epoch, b, n_batches))
+                        self.loss_sum += cost * (stop - start)
+                        self.seen += stop - start
+                        self.correct += correct
+                        if gram is not None:
+                            gram.after_step(optimizer.learning_rate, first.dZ_mean)
+                        for callback in self.callbacks:
+                            callback.on_batch_end(b, {"loss": cost})
+                    self._end_epoch(epoch, epochs, validation)
         except KeyboardInterrupt:
             path = self.checkpoint if self.checkpoint is not None else "deepmat_interrupted.safetensors"
             self.save_checkpoint(path)
@@ -281,64 +357,95 @@ class Trainer:
                 flush=True,
             )
         finally:
-            net._use_workspace(False)
             first.input_gram = None
             for layer in net.layers:
-                if isinstance(layer, Dropout):
-                    layer.batch_share = None
+                layer.share_noise(None)
         for callback in self.callbacks:
             callback.on_train_end()
         return self.history
 
-    def _distributed_batch(
+    def train_step(
         self,
         X: np.ndarray,
         Y: np.ndarray,
-        X_batch: np.ndarray,
-        Y_batch: np.ndarray,
         order: np.ndarray | None,
         start: int,
         stop: int,
+        where: tuple[int, int, int] = (0, 0, 1),
     ) -> tuple[float, int]:
-        """This rank's share of the global batch ``start:stop``: forward, cost, backward,
-        then one Allreduce leaves the global batch's gradient in every rank's flat ∂J/∂θ.
-        Returns the global batch's cost J and correct count."""
+        """One optimiser step on the batch ``start:stop`` of the epoch (rows ``order[start:stop]``
+        when shuffled): take its rows — this rank's contiguous share of them in a data-parallel
+        run —, forward, the cost J and the correct count, backward; in a data-parallel run one
+        Allreduce then leaves the whole batch's gradient (and cost and count) on every rank;
+        a cost that is not finite raises :class:`TrainingDiverged` (``where`` = epoch, batch,
+        batches per epoch); else the optimiser steps. Returns the batch's J and correct count."""
         net, dist = self.net, self.distributed
-        rows = dist.share(order[start:stop] if order is not None else np.arange(start, stop))
-        m_r, B = rows.size, stop - start
-        offset = dist.rank * (B // dist.size) + min(dist.rank, B % dist.size)  # np.array_split's
-        dropouts = [layer for layer in net.layers if isinstance(layer, Dropout) and layer.rate > 0]
-        for layer in dropouts:  # the masks one process would draw for the whole batch, sliced
-            layer.batch_share = (offset, B)
-        cost = 0.0
-        correct = 0
-        if m_r:
-            X_rows = np.take(X, rows, axis=0, out=X_batch[:m_r], mode="clip")
-            Y_rows = np.take(Y, rows, axis=0, out=Y_batch[:m_r], mode="clip")
-            AL = net._forward(X_rows.T, training=True)
-            cost = net._cost(AL, Y_rows.T)
-            correct = net.n_correct(AL.T, Y_rows) if net.is_classifier else 0
-            grads = net._backward(AL, Y_rows.T)
-            if any(grads[k] is not v for k, v in net._flat_grads.items()):
+        B = stop - start
+        if dist is None:
+            rows = None if order is None else order[start:stop]
+            share = None
+        else:
+            rows = dist.share(order[start:stop] if order is not None else np.arange(start, stop))
+            offset = dist.rank * (B // dist.size) + min(dist.rank, B % dist.size)  # np.array_split's
+            share = (offset, B)
+            for layer in net.layers:  # the noise one process would draw for the whole batch, sliced
+                layer.share_noise(share)
+        if rows is None:
+            X_rows, Y_rows = X[start:stop], Y[start:stop]
+        else:  # clip: the indices are valid, skip np.take's bounds buffer
+            X_batch, Y_batch = self.buffers
+            X_rows = np.take(X, rows, axis=0, out=X_batch[: rows.size], mode="clip")
+            Y_rows = np.take(Y, rows, axis=0, out=Y_batch[: rows.size], mode="clip")
+        grads = None
+        cost, correct = 0.0, 0
+        if X_rows.shape[0]:
+            AL = net.forward_pass(X_rows.T, training=True)
+            cost = net.compute_cost(AL, Y_rows.T)
+            correct = net.n_correct(AL.T, Y_rows)
+            grads = net.backward_pass(AL, Y_rows.T)
+        if dist is not None:
+            if grads is None:  # fewer samples in this batch than ranks: this rank adds nothing
+                net.dtheta[...] = 0
+                for layer in net.layers:  # but draws the noise, to stay in step with the others
+                    layer.skip_noise(B)
+            elif not net.gradients_are_flat(grads):
                 raise RuntimeError("distributed training needs every gradient in the flat buffer")
-        else:  # fewer samples in this batch than ranks: this rank contributes nothing
-            net._dtheta[...] = 0
-            for layer in dropouts:  # but draws the masks, to stay in step with the other ranks
-                layer.draw_mask(B, net.dtype)
-        return dist.average(net._dtheta, m_r / B, cost, correct)
+            cost, correct = dist.average(net.dtheta, X_rows.shape[0] / B, cost, correct)
+        if not np.isfinite(cost):
+            self._diverged(cost, *where)
+        net.apply_step(self.optimizer, grads if dist is None else None)
+        return cost, correct
+
+    def _end_epoch(self, epoch: int, epochs: int, validation: tuple[np.ndarray, np.ndarray] | None) -> None:
+        """Record the epoch's metrics, run the callbacks, write the checkpoint when due."""
+        net, dist = self.net, self.distributed
+        logs = {"loss": self.loss_sum / self.seen}
+        if net.is_classifier:
+            logs["accuracy"] = self.correct / self.seen
+        if validation is not None:
+            logs.update(self._validate(*validation))
+        logs["lr"] = self.optimizer.learning_rate
+        self.history.record(epoch, logs)
+        self.epoch, self.batch = epoch + 1, 0
+        for callback in self.callbacks:
+            callback.on_epoch_end(epoch, logs)
+        if (
+            self.checkpoint is not None
+            and (dist is None or dist.is_root)
+            and (self.epoch % self.checkpoint_every == 0 or self.epoch == epochs or net.stop_training)
+        ):
+            self.save_checkpoint(self.checkpoint)
 
     def _validate(self, X_val: np.ndarray, Y_val: np.ndarray) -> dict[str, float]:
         net = self.net
-        AL = net._infer(X_val.T)
-        logs = {"val_loss": net._cost(AL, Y_val.T)}
+        AL = net.infer(X_val.T)
+        logs = {"val_loss": net.compute_cost(AL, Y_val.T)}
         if net.is_classifier:
             logs["val_accuracy"] = net.n_correct(AL.T, Y_val) / X_val.shape[0]
         return logs
 
-    def _diverged(self, cost: float, epoch: int, batch: int, n_batches: int, snapshot: tuple) -> None:
-        from deepmat.network import TrainingDiverged
-
-        snapshot_epoch, params = snapshot
+    def _diverged(self, cost: float, epoch: int, batch: int, n_batches: int) -> None:
+        snapshot_epoch, params = self.snapshot
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             self.net.params = params
