@@ -14,7 +14,8 @@ ReduceLROnPlateau  α ← max(α·factor, min_lr) after ``patience``    torch ``
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -124,3 +125,27 @@ class ReduceLROnPlateau(Callback):
     def set_state(self, scalars: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         self.best = float(scalars["best"])
         self.wait = int(scalars["wait"])
+
+
+class ScheduleRecipe(NamedTuple):
+    """A schedule over a whole run, as ``deepmat train --schedule NAME`` applies it:
+    ``make(steps, monitor)`` builds the callback for a run of ``steps`` epochs (or
+    iterations) that can watch the metric ``monitor``; ``description`` says what it does."""
+
+    make: Callable[[int, str], Callback]
+    description: str
+
+
+#: the schedules a run can name (``deepmat train --schedule``, config files, the docs)
+SCHEDULES: dict[str, ScheduleRecipe] = {
+    "step": ScheduleRecipe(
+        lambda steps, monitor: StepDecay(step_size=max(1, steps // 3), gamma=0.1),
+        "×0.1 every third of the run",
+    ),
+    "exponential": ScheduleRecipe(lambda steps, monitor: ExponentialDecay(gamma=0.95), "×0.95 per epoch"),
+    "cosine": ScheduleRecipe(lambda steps, monitor: CosineDecay(T_max=steps), "to 0 over the run"),
+    "plateau": ScheduleRecipe(
+        lambda steps, monitor: ReduceLROnPlateau(monitor, factor=0.1, patience=3),
+        "×0.1 after 3 epochs without improvement",
+    ),
+}
