@@ -82,7 +82,7 @@ def default_cat_dir() -> Path:
     relative = Path("..", "shared", "data", "catvnoncat")
     if relative.is_dir():
         return relative
-    repo_root = Path(__file__).resolve().parents[2]
+    repo_root = Path(__file__).resolve().parents[3]
     return repo_root.parent / "shared" / "data" / "catvnoncat"
 
 
