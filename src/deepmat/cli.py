@@ -908,9 +908,9 @@ def _image_row(path: Path, n_features: int) -> np.ndarray:
 def _read_samples(path: Path, n_features: int) -> tuple[np.ndarray, list[str]]:
     """Rows ``(n, n_features)`` and a label per row from an .npz (key X) or a .csv file."""
     if path.suffix.lower() == ".npz":
-        from deepmat.data import _read_npz
+        from deepmat.data.tables import read_npz
 
-        (X,) = _read_npz(path, ("X",))
+        (X,) = read_npz(path, ("X",))
         if X.dtype.kind not in "biuf" or X.ndim == 0:
             raise ValueError(
                 f"{str(path)!r}: 'X' is {X.dtype} {X.shape}; expected numbers, one sample per row"
