@@ -9,7 +9,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from deepmat.data import CAT_DIR_ENV, CatData, default_cat_dir, load_catvnoncat, load_image
+from deepmat.data import (
+    CAT_DIR_ENV,
+    CatData,
+    Dataset,
+    default_cat_dir,
+    load_catvnoncat,
+    load_dataset,
+    load_image,
+)
 from deepmat.plotting import plot_cost_curve
 
 h5py = pytest.importorskip("h5py")
@@ -100,6 +108,21 @@ def test_small_valid_files(tmp_path: Path) -> None:
     assert data.X_train.shape == (5, 12288) and data.X_test.shape == (3, 12288)
     np.testing.assert_array_equal(data.y_train, [0, 1, 0, 1, 0])
     assert data.classes == ["non-cat", "cat"]
+
+
+def test_the_cat_data_is_a_dataset_carrying_its_pictures(tmp_path: Path) -> None:
+    folder = write_cat_files(tmp_path, m_train=5, m_test=3)
+    data = load_catvnoncat(folder)
+    assert CatData is Dataset and isinstance(data, Dataset)
+    assert data.images_train.shape == (5, 64, 64, 3) and data.images_train.dtype == np.uint8
+    assert data.images_test.shape == (3, 64, 64, 3) and data.images_test.dtype == np.uint8
+    np.testing.assert_array_equal(data.X_train, data.images_train.reshape(5, -1) / 255.0)
+    assert "images_train=(5, 64, 64, 3) uint8, images_test=(3, 64, 64, 3) uint8" in repr(data)
+    # by name, X takes the dtype asked for and the pictures stay
+    by_name = load_dataset("cat", data_dir=folder, dtype="float32")
+    assert by_name.X_train.dtype == np.float32 and by_name.classes == ["non-cat", "cat"]
+    np.testing.assert_array_equal(by_name.images_train, data.images_train)
+    np.testing.assert_array_equal(by_name.images_test, data.images_test)
 
 
 def test_labels_stored_as_a_row_are_accepted(tmp_path: Path) -> None:

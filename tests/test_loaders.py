@@ -694,3 +694,14 @@ def test_dataset_validates_and_is_frozen() -> None:
         Dataset(X, y, y.astype(float), y, classes=[])
     with pytest.raises(ValueError, match="same number of features"):
         Dataset(X, y, np.zeros((3, 5)), y, classes=[])
+
+
+def test_dataset_carries_optional_pictures() -> None:
+    X, y = np.zeros((3, 4)), np.zeros(3, np.int64)
+    pictures = np.zeros((3, 2, 2), np.uint8)
+    data = Dataset(X, y, X[:1], y[:1], classes=["a"], images_train=pictures)
+    assert data.images_train is pictures and data.images_test is None
+    assert repr(data).endswith("classes=['a'] (1), images_train=(3, 2, 2) uint8)")
+    assert Dataset(X, y, X, y, classes=[]).images_train is None  # without pictures, as before
+    with pytest.raises(ValueError, match=r"images_test must be None or an array of 1 pictures.*\(2, 2, 2\)"):
+        Dataset(X, y, X[:1], y[:1], classes=[], images_test=pictures[:2])

@@ -25,20 +25,14 @@ imported when a loader that needs them is called.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 from typing import Any
 
 from deepmat._checks import check_dtype_name, unknown_name
-from deepmat.data.cat import (
-    CAT_DIR_ENV,
-    CAT_FILES,
-    CAT_IMAGE_SHAPE,
-    CatData,
-    default_cat_dir,
-    load_catvnoncat,
-)
-from deepmat.data.dataset import Dataset
+from deepmat.data.cat import CAT_DIR_ENV, CAT_FILES, CAT_IMAGE_SHAPE, default_cat_dir, load_catvnoncat
+from deepmat.data.dataset import CatData, Dataset
 from deepmat.data.digits import load_digits
 from deepmat.data.idx import (
     FASHION_MNIST_CLASSES,
@@ -102,7 +96,7 @@ def load_dataset(name_or_path: str | os.PathLike, **kwargs: Any) -> Dataset:
     - ``"mnist"``: :func:`load_mnist`, which needs ``data_dir=``;
     - ``"digits"``: :func:`load_digits` (``dtype``, ``test_fraction``, ``seed``);
     - ``"cat"``: :func:`load_catvnoncat` (``data_dir``; ``dtype`` defaults to its float64),
-      classes ``["non-cat", "cat"]``.
+      classes ``["non-cat", "cat"]``, the uint8 pictures in ``images_train``/``images_test``.
 
     Paths (write ``./digits`` for a folder that shares a name):
 
@@ -164,12 +158,8 @@ def _mnist_by_name(data_dir: str | os.PathLike | None = None, dtype: str = "floa
 def _cat_by_name(data_dir: str | os.PathLike | None = None, dtype: str = "float64") -> Dataset:
     resolved = check_dtype_name(dtype)
     cat = load_catvnoncat(data_dir)
-    return Dataset(
-        cat.X_train.astype(resolved, copy=False),
-        cat.y_train,
-        cat.X_test.astype(resolved, copy=False),
-        cat.y_test,
-        classes=cat.classes,
+    return dataclasses.replace(
+        cat, X_train=cat.X_train.astype(resolved, copy=False), X_test=cat.X_test.astype(resolved, copy=False)
     )
 
 
@@ -185,10 +175,6 @@ def _mnist_by_name(data_dir: str | os.PathLike | None = None, dtype: str = "floa
 def _cat_by_name(data_dir: str | os.PathLike | None = None, dtype: str = "float64") -> Dataset:
     resolved = check_dtype_name(dtype)
     cat = load_catvnoncat(data_dir)
-    return Dataset(
-        cat.X_train.astype(resolved, copy=False),
-        cat.y_train,
-        cat.X_test.astype(resolved, copy=False),
-        cat.y_test,
-        classes=cat.classes,
+    return dataclasses.replace(
+        cat, X_train=cat.X_train.astype(resolved, copy=False), X_test=cat.X_test.astype(resolved, copy=False)
     )

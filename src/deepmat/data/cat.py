@@ -10,46 +10,18 @@ values and divides by 255; :func:`default_cat_dir` says where the files are look
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from deepmat.data.checks import existing_folder, optional_import
+from deepmat.data.dataset import Dataset
 
 #: Environment variable naming the folder that holds the two ``*_catvnoncat.h5`` files.
 CAT_DIR_ENV = "DEEPMAT_CAT_DIR"
 CAT_FILES = {"train": "train_catvnoncat.h5", "test": "test_catvnoncat.h5"}
 CAT_IMAGE_SHAPE = (64, 64, 3)
-
-
-@dataclass(frozen=True, eq=False)
-class CatData:
-    """The cat/non-cat data set in row layout.
-
-    Shape:
-        - ``X_train``: ``(209, 12288)`` float64 in [0, 1] — ``images_train.reshape(209, -1) / 255``
-        - ``y_train``: ``(209,)`` int64, 1 = cat, 0 = non-cat
-        - ``X_test``: ``(50, 12288)`` float64, ``y_test``: ``(50,)`` int64
-        - ``classes``: ``["non-cat", "cat"]`` — ``classes[label]`` names a label
-        - ``images_train``: ``(209, 64, 64, 3)`` uint8, ``images_test``: ``(50, 64, 64, 3)`` uint8
-          (the pictures as stored, for display)
-    """
-
-    X_train: np.ndarray
-    y_train: np.ndarray
-    X_test: np.ndarray
-    y_test: np.ndarray
-    classes: list[str]
-    images_train: np.ndarray = field(repr=False)
-    images_test: np.ndarray = field(repr=False)
-
-    def __repr__(self) -> str:
-        return (
-            f"CatData(X_train={self.X_train.shape}, y_train={self.y_train.shape}, "
-            f"X_test={self.X_test.shape}, y_test={self.y_test.shape}, classes={self.classes})"
-        )
 
 
 def default_cat_dir() -> Path:
@@ -70,7 +42,7 @@ def default_cat_dir() -> Path:
     return repo_root.parent / "shared" / "data" / "catvnoncat"
 
 
-def load_catvnoncat(data_dir: str | os.PathLike | None = None) -> CatData:
+def load_catvnoncat(data_dir: str | os.PathLike | None = None) -> Dataset:
     """Load ``train_catvnoncat.h5`` and ``test_catvnoncat.h5`` from ``data_dir``.
 
     Each picture ``(64, 64, 3)`` uint8 becomes one row of 12288 values in [0, 1]:
@@ -82,9 +54,10 @@ def load_catvnoncat(data_dir: str | os.PathLike | None = None) -> CatData:
             (``$DEEPMAT_CAT_DIR``, else ``../shared/data/catvnoncat``).
 
     Returns:
-        a :class:`CatData` with ``X_train (209, 12288)``, ``y_train (209,)``,
-        ``X_test (50, 12288)``, ``y_test (50,)``, ``classes ["non-cat", "cat"]`` and the raw
-        uint8 pictures.
+        a :class:`~deepmat.data.Dataset` (alias ``CatData``) with ``X_train (209, 12288)``
+        float64 in [0, 1], ``y_train (209,)`` int64 (1 = cat, 0 = non-cat), ``X_test (50, 12288)``,
+        ``y_test (50,)``, ``classes ["non-cat", "cat"]`` and the pictures as stored,
+        ``images_train (209, 64, 64, 3)`` and ``images_test (50, 64, 64, 3)`` uint8.
 
     Raises:
         FileNotFoundError: the folder or one of the files does not exist (the message names the
@@ -108,7 +81,7 @@ def load_catvnoncat(data_dir: str | os.PathLike | None = None) -> CatData:
         parts[split] = _read_cat_file(h5py, path, split)
     images_train, y_train, classes = parts["train"]
     images_test, y_test, _ = parts["test"]
-    return CatData(
+    return Dataset(
         X_train=images_train.reshape(images_train.shape[0], -1) / 255.0,
         y_train=y_train,
         X_test=images_test.reshape(images_test.shape[0], -1) / 255.0,

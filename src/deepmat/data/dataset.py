@@ -3,12 +3,14 @@
 
 Shapes: ``X_train (m_train, n_features)`` and ``X_test (m_test, n_features)`` floats, one
 sample per row; ``y_train (m_train,)`` and ``y_test (m_test,)`` labels; ``classes[label]``
-names a label.
+names a label; optionally the pictures as stored, ``images_train (m_train, height, width[,
+channels])`` and ``images_test``, for display. :data:`CatData`, the cat/non-cat data's container
+of old, is the same class.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -25,6 +27,8 @@ class Dataset:
         - ``X_test``: ``(m_test, n_features)``, ``y_test``: ``(m_test,)``, the same dtypes
         - ``classes``: the class names, ``classes[label]`` names a label (empty when ``y`` is not
           class labels)
+        - ``images_train``: ``(m_train, height, width[, channels])`` or None, ``images_test``:
+          ``(m_test, ...)`` or None — the pictures as stored (uint8 for the cat data), for display
 
     The arrays are stored as given, not copied; the constructor checks that the shapes agree.
     """
@@ -34,6 +38,8 @@ class Dataset:
     X_test: np.ndarray
     y_test: np.ndarray
     classes: list[str]
+    images_train: np.ndarray | None = field(default=None, repr=False)
+    images_test: np.ndarray | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         for part in ("train", "test"):
@@ -46,6 +52,14 @@ class Dataset:
                 raise ValueError(
                     f"Dataset y_{part} must be a 1-D array of {X.shape[0]} labels, one per row of "
                     f"X_{part}; received {describe(y)}"
+                )
+            images = getattr(self, f"images_{part}")
+            if images is not None and (
+                not isinstance(images, np.ndarray) or images.ndim < 2 or images.shape[0] != X.shape[0]
+            ):
+                raise ValueError(
+                    f"Dataset images_{part} must be None or an array of {X.shape[0]} pictures, one per "
+                    f"row of X_{part}; received {describe(images)}"
                 )
         if self.X_train.shape[1] != self.X_test.shape[1]:
             raise ValueError(
@@ -61,8 +75,19 @@ class Dataset:
         return (
             f"Dataset(X_train={describe(self.X_train)}, y_train={describe(self.y_train)}, "
             f"X_test={describe(self.X_test)}, y_test={describe(self.y_test)}, "
-            f"classes=[{', '.join(names)}] ({len(self.classes)}))"
+            f"classes=[{', '.join(names)}] ({len(self.classes)})"
+            + "".join(
+                f", images_{part}={describe(getattr(self, f'images_{part}'))}"
+                for part in ("train", "test")
+                if getattr(self, f"images_{part}") is not None
+            )
+            + ")"
         )
+
+
+#: The cat/non-cat data's container of old: the same class as :class:`Dataset`, whose
+#: ``images_train``/``images_test`` hold the cat pictures, so that old code keeps working.
+CatData = Dataset
 
 
 def describe(value: Any) -> str:
