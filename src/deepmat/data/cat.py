@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from deepmat.data.checks import existing_folder, optional_import
 from deepmat.data.dataset import Dataset
+from deepmat.data.tables import MissingDatasets, decode_names, read_hdf5
 
 #: Environment variable naming the folder that holds the two ``*_catvnoncat.h5`` files.
 CAT_DIR_ENV = "DEEPMAT_CAT_DIR"
@@ -65,7 +65,7 @@ def load_catvnoncat(data_dir: str | os.PathLike | None = None) -> Dataset:
         ValueError: a file is not HDF5, or lacks a key, or a key has the wrong shape or type.
         ImportError: h5py is not installed.
     """
-    h5py = optional_import("h5py", "load_catvnoncat needs h5py to read HDF5 files")
+    optional_import("h5py", "load_catvnoncat needs h5py to read HDF5 files")  # before the folder checks
     how = (
         "pass the folder holding train_catvnoncat.h5 and test_catvnoncat.h5 with "
         f"data_dir= (or --data-dir in the example script), or set ${CAT_DIR_ENV}"
@@ -78,7 +78,7 @@ def load_catvnoncat(data_dir: str | os.PathLike | None = None) -> Dataset:
         path = folder / name
         if not path.is_file():
             raise FileNotFoundError(f"{str(path)!r} does not exist; {how}")
-        parts[split] = _read_cat_file(h5py, path, split)
+        parts[split] = _read_cat_file(path, split)
     images_train, y_train, classes = parts["train"]
     images_test, y_test, _ = parts["test"]
     return Dataset(
@@ -92,7 +92,7 @@ def load_catvnoncat(data_dir: str | os.PathLike | None = None) -> Dataset:
     )
 
 
-def _read_cat_file(h5py: Any, path: Path, split: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def _read_cat_file(path: Path, split: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """``(images (m, 64, 64, 3) uint8, labels (m,) int64, classes)`` from one HDF5 file."""
     x_key, y_key = f"{split}_set_x", f"{split}_set_y"
     expected = (
@@ -100,17 +100,11 @@ def _read_cat_file(h5py: Any, path: Path, split: str) -> tuple[np.ndarray, np.nd
         "labels 0/1 and 'list_classes' [b'non-cat', b'cat']"
     )
     try:
-        with h5py.File(path, "r") as f:
-            missing = [
-                key for key in (x_key, y_key, "list_classes") if not isinstance(f.get(key), h5py.Dataset)
-            ]
-            if missing:
-                raise ValueError(
-                    f"{str(path)!r} lacks the dataset(s) {missing} (it has {sorted(f)}); {expected}"
-                )
-            images, labels, raw_classes = f[x_key][()], f[y_key][()], f["list_classes"][()]
-    except OSError as error:  # h5py raises OSError for files that are not HDF5 or are truncated
-        raise ValueError(f"{str(path)!r} cannot be read as HDF5 ({error}); {expected}") from None
+        images, labels, raw_classes = read_hdf5(path, (x_key, y_key, "list_classes"), expected=expected)
+    except MissingDatasets as error:
+        raise ValueError(
+            f"{str(path)!r} lacks the dataset(s) {error.missing} (it has {error.top_level}); {expected}"
+        ) from None
 
     m = images.shape[0] if images.ndim else 0
     if images.dtype != np.uint8 or images.ndim != 4 or images.shape[1:] != CAT_IMAGE_SHAPE or m == 0:
@@ -129,10 +123,8 @@ def _read_cat_file(h5py: Any, path: Path, split: str) -> tuple[np.ndarray, np.nd
             f"{str(path)!r}: {y_key!r} holds values {sorted(set(labels.tolist()))}; expected labels 0 and 1"
         )
     try:
-        classes = [
-            c.decode("utf-8") if isinstance(c, bytes) else str(c) for c in np.atleast_1d(raw_classes).tolist()
-        ]
-    except (AttributeError, UnicodeDecodeError):
+        classes = decode_names(raw_classes)
+    except UnicodeDecodeError:
         classes = []
     if len(classes) != 2:
         raise ValueError(

@@ -5,8 +5,9 @@
   ``(n_samples, ...)`` and ``y`` ``(n_samples,)``;
 - :func:`load_split`: an .npz or HDF5 file holding ``X_train``, ``y_train``, ``X_test``,
   ``y_test`` (and optionally ``classes``) as a :class:`~deepmat.data.Dataset`;
-- :func:`read_npz`, :func:`read_hdf5`: the named arrays of a file, as stored, for the loaders
-  above and the other modules of :mod:`deepmat.data`.
+- :func:`read_npz`, :func:`read_hdf5` (the one HDF5 reader, also of the cat files),
+  :func:`decode_names`: the named arrays and the class names of a file, as stored, for the
+  loaders above and the other modules of :mod:`deepmat.data`.
 
 h5py is optional (``pip install deepmat[data]``).
 """
@@ -52,35 +53,68 @@ def load_hdf5(path: str | os.PathLike, x_key: str, y_key: str) -> tuple[np.ndarr
     return X, y
 
 
-def read_hdf5(path: str | os.PathLike, keys: tuple[str, ...], optional: tuple[str, ...] = ()) -> list[Any]:
+class MissingDatasets(ValueError):
+    """Raised by :func:`read_hdf5` when a file lacks datasets it was asked for.
+
+    Attributes:
+        missing: the keys asked for that are not datasets of the file.
+        top_level: the sorted names at the file's root (datasets and groups), for messages.
+    """
+
+    def __init__(self, message: str, missing: list[str], top_level: list[str]) -> None:
+        super().__init__(message)
+        self.missing, self.top_level = missing, top_level
+
+
+def read_hdf5(
+    path: str | os.PathLike, keys: tuple[str, ...], optional: tuple[str, ...] = (), expected: str = ""
+) -> list[Any]:
     """The datasets ``keys`` (then ``optional`` ones, None when absent) of one HDF5 file, as
-    stored.
+    stored: the one HDF5 reader of :mod:`deepmat.data`.
+
+    Args:
+        path: the HDF5 file.
+        keys: the datasets that must be there (paths such as ``"train/x"`` reach into groups).
+        optional: datasets read when present.
+        expected: what the messages say was expected (default: ``expected an HDF5 file with
+            datasets [keys]``).
 
     Raises:
         FileNotFoundError: ``path`` does not exist.
-        ValueError: the file is not HDF5; a key is missing (the message lists the datasets the
-            file holds).
+        ValueError: the file is not HDF5 (or is truncated).
+        MissingDatasets: a key is missing; the message lists the datasets the file holds.
         ImportError: h5py is not installed.
     """
     h5py = optional_import("h5py", "reading HDF5 files needs h5py")
-    file = existing_file(path, "HDF5 file", f"expected an HDF5 file with datasets {list(keys)}")
+    expected = expected or f"expected an HDF5 file with datasets {list(keys)}"
+    file = existing_file(path, "HDF5 file", expected)
     try:
         with h5py.File(file, "r") as f:
             missing = [key for key in keys if not isinstance(f.get(key), h5py.Dataset)]
             if missing:
                 names: list[str] = []
                 f.visititems(lambda name, obj: names.append(name) if isinstance(obj, h5py.Dataset) else None)
-                raise ValueError(
+                raise MissingDatasets(
                     f"{str(file)!r} has no dataset {', '.join(map(repr, missing))}; expected "
-                    f"{list(keys)}; the file holds {_key_list(names)}"
+                    f"{list(keys)}; the file holds {_key_list(names)}",
+                    missing,
+                    sorted(f),
                 )
             values = [f[key][()] for key in keys]
             values += [f[key][()] if isinstance(f.get(key), h5py.Dataset) else None for key in optional]
             return values
     except OSError as error:  # h5py raises OSError for files that are not HDF5 or are truncated
-        raise ValueError(
-            f"{str(file)!r} cannot be read as HDF5 ({error}); expected an HDF5 file with datasets {list(keys)}"
-        ) from None
+        raise ValueError(f"{str(file)!r} cannot be read as HDF5 ({error}); {expected}") from None
+
+
+def decode_names(stored: Any) -> list[str]:
+    """Class names as a file stores them — an array of UTF-8 bytes or of str, of any shape
+    (e.g. ``[b'non-cat', b'cat']``) — as a flat list of str.
+
+    Raises:
+        UnicodeDecodeError: bytes that are not UTF-8 (a ValueError).
+    """
+    return [c.decode("utf-8") if isinstance(c, bytes) else str(c) for c in np.ravel(stored).tolist()]
 
 
 def _key_list(names: list[str]) -> str:
@@ -321,9 +355,7 @@ def load_split(path: str | os.PathLike, dtype: str = "float32", classes: list[st
         parts.append((X, y))
     (X_train, y_train), (X_test, y_test) = parts
     if classes is None and stored_classes is not None:
-        classes = [
-            c.decode("utf-8") if isinstance(c, bytes) else str(c) for c in np.ravel(stored_classes).tolist()
-        ]
+        classes = decode_names(stored_classes)
     if classes is None:
         classes = label_names(y_train, y_test)
     return Dataset(X_train, y_train, X_test, y_test, classes=classes)
