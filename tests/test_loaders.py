@@ -15,11 +15,14 @@ import numpy as np
 import pytest
 
 from deepmat.data import (
+    CAT_DIR_ENV,
     DATASET_NAMES,
+    DATASETS,
     FASHION_MNIST_CLASSES,
     FASHION_MNIST_DIR,
     IDX_TYPES,
     Dataset,
+    dataset_key,
     load_csv,
     load_dataset,
     load_digits,
@@ -605,18 +608,72 @@ def test_dataset_by_name_fashion_and_mnist(tmp_path: Path) -> None:
         load_dataset("mnist")
 
 
-def test_dataset_by_name_cat(tmp_path: Path) -> None:
+def write_cat_folder(folder: Path) -> Path:
+    """A small pair of ``*_catvnoncat.h5`` files: 4 train and 2 test pictures."""
     h5py = pytest.importorskip("h5py")
     rng = np.random.default_rng(0)
+    folder.mkdir(parents=True, exist_ok=True)
     for split, m in (("train", 4), ("test", 2)):
-        with h5py.File(tmp_path / f"{split}_catvnoncat.h5", "w") as f:
+        with h5py.File(folder / f"{split}_catvnoncat.h5", "w") as f:
             f[f"{split}_set_x"] = rng.integers(0, 256, (m, 64, 64, 3), dtype=np.uint8)
             f[f"{split}_set_y"] = np.arange(m) % 2
             f["list_classes"] = np.array([b"non-cat", b"cat"])
+    return folder
+
+
+def test_dataset_by_name_cat(tmp_path: Path) -> None:
+    write_cat_folder(tmp_path)
     data = load_dataset("cat", data_dir=tmp_path)
     assert data.classes == ["non-cat", "cat"] and data.X_train.shape == (4, 12288)
     assert data.X_train.dtype == np.float64
     assert load_dataset("cat", data_dir=tmp_path, dtype="float32").X_test.dtype == np.float32
+
+
+# -- the registry of data sets known by name -----------------------------------------------------
+
+
+def test_the_registry_is_what_load_dataset_knows() -> None:
+    assert DATASET_NAMES == tuple(sorted(DATASETS)) == ("cat", "digits", "fashion-mnist", "mnist")
+    assert list(DATASETS) == ["fashion-mnist", "mnist", "digits", "cat"]  # the order help texts list
+    fashion = DATASETS["fashion-mnist"]
+    assert fashion.title == "Fashion-MNIST" and fashion.install == "apt-get install -y dataset-fashion-mnist"
+    assert [name for name, info in DATASETS.items() if info.takes_dir] == ["fashion-mnist", "mnist", "cat"]
+    assert DATASETS["mnist"].default_dir is None and DATASETS["digits"].default_dir is None
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fashion.title = "other"  # type: ignore[misc]
+    assert dataset_key(" Fashion_MNIST ") == "fashion-mnist" and dataset_key("./digits") is None
+
+
+@pytest.mark.parametrize("name", list(DATASETS))
+def test_every_registered_data_set_loads_by_name(tmp_path: Path, name: str) -> None:
+    info = DATASETS[name]
+    assert info.name == name and info.title and info.description
+    if name == "digits":
+        pytest.importorskip("sklearn")
+        kwargs = {}
+    elif name == "cat":
+        kwargs = {"data_dir": write_cat_folder(tmp_path / "cat")}
+    else:
+        kwargs = {"data_dir": write_idx_folder(tmp_path / name)}
+    assert info.takes_dir == ("data_dir" in kwargs)
+    data = load_dataset(name.upper().replace("-", "_"), **kwargs)
+    assert isinstance(data, Dataset) and data.X_train.shape[0] > 0 and data.X_test.shape[0] > 0
+    assert data.classes and data.y_train.dtype == np.int64
+    direct = info.loader(**kwargs)
+    np.testing.assert_array_equal(direct.X_test, data.X_test)
+
+
+def test_registry_default_folders_are_read_when_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import deepmat.data
+
+    fashion = DATASETS["fashion-mnist"]
+    assert fashion.default_dir() == FASHION_MNIST_DIR
+    monkeypatch.setattr(deepmat.data, "FASHION_MNIST_DIR", str(tmp_path / "elsewhere"))
+    assert fashion.default_dir() == str(tmp_path / "elsewhere")
+    monkeypatch.setenv(CAT_DIR_ENV, str(tmp_path / "cats"))
+    assert Path(DATASETS["cat"].default_dir()) == tmp_path / "cats"
 
 
 def test_dataset_from_an_idx_folder(tmp_path: Path) -> None:

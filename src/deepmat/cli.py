@@ -37,7 +37,6 @@ from typing import Any
 import numpy as np
 
 PROG = "deepmat"
-FASHION_INSTALL = "apt-get install -y dataset-fashion-mnist"
 
 HIDDEN_ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid", "identity")
 OUTPUT_ACTIVATIONS = ("softmax", "sigmoid")
@@ -47,12 +46,6 @@ OPTIMIZER_NAMES = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw")
 SCHEDULES = ("none", "step", "exponential", "cosine", "plateau")
 LAYOUTS = ("columns", "rows")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
-DATA_DISPLAY = {
-    "fashion-mnist": "Fashion-MNIST",
-    "mnist": "MNIST",
-    "digits": "scikit-learn digits",
-    "cat": "cat/non-cat",
-}
 #: the hidden layers of the main job (examples/fashion_mnist.py), and of any other data
 MAIN_JOB_HIDDEN = [512, 256]
 DEFAULT_HIDDEN = [256, 128]
@@ -343,13 +336,12 @@ def _list(names: Any, fmt: str = "{}") -> str:
 # -- data --------------------------------------------------------------------------------------
 
 
-def _data_key(name: str) -> str | None:
-    """The canonical data set name (``fashion-mnist``, ``mnist``, ``digits``, ``cat``), or None
-    for a path."""
-    from deepmat.data import DATASET_NAMES
+def _folder_datasets(conjunction: str) -> str:
+    """The data sets read from a folder, as help and messages list them: ``a, b and c``."""
+    from deepmat.data import DATASETS
 
-    key = name.strip().lower().replace("_", "-")
-    return key if key in DATASET_NAMES else None
+    *names, last = [name for name, info in DATASETS.items() if info.takes_dir]
+    return f"{', '.join(names)} {conjunction} {last}" if names else last
 
 
 def load_data(name: str, data_dir: str | None, dtype: str, main_job: bool = False) -> tuple[Any, str, str]:
@@ -359,32 +351,32 @@ def load_data(name: str, data_dir: str | None, dtype: str, main_job: bool = Fals
     from deepmat import data
 
     if main_job:
-        if data_dir is not None or Path(data.FASHION_MNIST_DIR).is_dir():
-            name, data_dir = "fashion-mnist", data_dir or data.FASHION_MNIST_DIR
+        fashion, digits = data.DATASETS["fashion-mnist"], data.DATASETS["digits"]
+        if data_dir is not None or Path(fashion.default_dir()).is_dir():
+            name, data_dir = fashion.name, data_dir or fashion.default_dir()
         else:
-            dataset = data.load_dataset("digits", dtype=dtype)
-            line = f"data: scikit-learn digits (Fashion-MNIST not installed: {FASHION_INSTALL})"
-            return dataset, line, "digits"
-    key = _data_key(name)
+            dataset = data.load_dataset(digits.name, dtype=dtype)
+            line = f"data: {digits.title} ({fashion.title} not installed: {fashion.install})"
+            return dataset, line, digits.name
+    key = data.dataset_key(name)
+    info = data.DATASETS[key] if key is not None else None
     kwargs: dict[str, Any] = {"dtype": dtype}
     if data_dir is not None:
-        if key not in ("fashion-mnist", "mnist", "cat"):
+        if info is None or not info.takes_dir:
             raise ValueError(
-                f"a data folder (--data-dir {data_dir}) is only used with the data sets fashion-mnist, mnist "
-                f"and cat; {name!r} does not take one"
+                f"a data folder (--data-dir {data_dir}) is only used with the data sets "
+                f"{_folder_datasets('and')}; {name!r} does not take one"
             )
         kwargs["data_dir"] = data_dir
     dataset = data.load_dataset(name if key is None else key, **kwargs)
     counts = f"({dataset.X_train.shape[0]} train / {dataset.X_test.shape[0]} test)"
-    if key is None:
+    if info is None:
         line = f"data: {name} {counts}"
-    elif key == "digits":
-        line = f"data: {DATA_DISPLAY[key]} {counts}"
+    elif not info.takes_dir:
+        line = f"data: {info.title} {counts}"
     else:
-        folder = data_dir
-        if folder is None:
-            folder = data.FASHION_MNIST_DIR if key == "fashion-mnist" else str(data.default_cat_dir())
-        line = f"data: {DATA_DISPLAY[key]} from {folder} {counts}"
+        folder = data_dir if data_dir is not None else info.default_dir()
+        line = f"data: {info.title} from {folder} {counts}"
     return dataset, line, key if key is not None else name
 
 
@@ -609,7 +601,9 @@ def _class_table(per_class: list[dict[str, Any]]) -> str:
 
 
 def _default_out(name: str) -> Path:
-    stem = name if _data_key(name) is not None else (Path(name).stem or "data")
+    from deepmat.data import dataset_key
+
+    stem = name if dataset_key(name) is not None else (Path(name).stem or "data")
     base = Path("runs", f"{stem}-{datetime.now():%Y%m%d-%H%M%S}")
     out, n = base, 1
     while out.exists():
@@ -1168,10 +1162,13 @@ def _add_layer_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def _train_epilog() -> str:
+    from deepmat.data import DATASETS
+
+    fashion = DATASETS["fashion-mnist"]
     keys = "; ".join(f"[{section}] {', '.join(keys)}" for section, keys in SCHEMA.items())
     paragraphs = [
         "Defaults are the main job (examples/fashion.toml): hidden layers 512,256 on the default data "
-        f"(Fashion-MNIST, or scikit-learn's digits when it is not installed: {FASHION_INSTALL}), "
+        f"({fashion.title}, or scikit-learn's digits when it is not installed: {fashion.install}), "
         "256,128 on data you choose; dropout 0.3, he, float32, seed 0; Adam 1e-3, batch 128, 30 epochs, "
         "cosine schedule, validation split 0.1. With --iterations (full-batch gradient descent, the "
         "seeds' form) the training defaults are the seeds': sgd, learning rate 0.0075, no schedule, the "
@@ -1188,6 +1185,7 @@ def _train_epilog() -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     import deepmat
+    from deepmat.data import DATASETS
 
     parser = _Parser(
         prog=PROG,
@@ -1214,10 +1212,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--data",
         type=_arg(_text),
         metavar="NAME|PATH",
-        help="fashion-mnist, mnist, digits, cat, or a folder of IDX files / an .npz / .h5 file",
+        help=f"{', '.join(DATASETS)}, or a folder of IDX files / an .npz / .h5 file",
     )
     train.add_argument(
-        "--data-dir", type=_arg(_text), metavar="DIR", help="the folder of fashion-mnist, mnist or cat"
+        "--data-dir", type=_arg(_text), metavar="DIR", help=f"the folder of {_folder_datasets('or')}"
     )
     train.add_argument(
         "--layers",
@@ -1315,8 +1313,8 @@ def build_parser() -> argparse.ArgumentParser:
         "precision, recall and count.",
     )
     evaluate.add_argument("model", metavar="MODEL", help="a model file (.safetensors) or a run folder")
-    evaluate.add_argument("data", metavar="DATA", help="fashion-mnist, mnist, digits, cat, or a path")
-    evaluate.add_argument("--data-dir", metavar="DIR", help="the folder of fashion-mnist, mnist or cat")
+    evaluate.add_argument("data", metavar="DATA", help=f"{', '.join(DATASETS)}, or a path")
+    evaluate.add_argument("--data-dir", metavar="DIR", help=f"the folder of {_folder_datasets('or')}")
     evaluate.add_argument("--json", action="store_true", help="print the results as JSON")
     evaluate.set_defaults(handler=cmd_evaluate)
 
@@ -1404,7 +1402,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--data", metavar="NAME|PATH", help="take the samples (and a config's sizes) from this data"
     )
-    check.add_argument("--data-dir", metavar="DIR", help="the folder of fashion-mnist, mnist or cat")
+    check.add_argument("--data-dir", metavar="DIR", help=f"the folder of {_folder_datasets('or')}")
     check.set_defaults(handler=cmd_gradcheck)
     return parser
 

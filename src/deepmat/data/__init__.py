@@ -17,7 +17,9 @@ This package is the public face; each format has its module:
   prepared the same way, to classify with a trained network.
 - :mod:`~deepmat.data.tables`: :func:`load_hdf5`, :func:`load_npz`, :func:`load_csv`: ``(X, y)``
   from your own files.
-- here: :func:`load_dataset`, any of the above by name or by path, as a :class:`Dataset`.
+- here: :data:`DATASETS`, the registry of the data sets known by name (:class:`DatasetInfo`:
+  title, loader, folder, install hint), and :func:`load_dataset`, any of the above by name or
+  by path, as a :class:`Dataset`.
 
 h5py, Pillow and scikit-learn are optional dependencies (``pip install deepmat[data]``),
 imported when a loader that needs them is called.
@@ -27,6 +29,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +41,7 @@ from deepmat.data.digits import load_digits
 from deepmat.data.idx import (
     FASHION_MNIST_CLASSES,
     FASHION_MNIST_DIR,
+    FASHION_MNIST_INSTALL,
     IDX_FILES,
     IDX_FILES_TEXT,
     IDX_TYPES,
@@ -61,14 +66,18 @@ __all__ = [
     "CAT_DIR_ENV",
     "CAT_FILES",
     "CAT_IMAGE_SHAPE",
+    "DATASETS",
     "DATASET_NAMES",
     "FASHION_MNIST_CLASSES",
     "FASHION_MNIST_DIR",
+    "FASHION_MNIST_INSTALL",
     "IDX_FILES",
     "IDX_TYPES",
     "MNIST_CLASSES",
     "CatData",
     "Dataset",
+    "DatasetInfo",
+    "dataset_key",
     "default_cat_dir",
     "load_catvnoncat",
     "load_csv",
@@ -83,14 +92,104 @@ __all__ = [
 ]
 
 
-#: The names :func:`load_dataset` knows.
-DATASET_NAMES = ("cat", "digits", "fashion-mnist", "mnist")
+@dataclass(frozen=True)
+class DatasetInfo:
+    """What deepmat knows of a data set it can load by name: a record of :data:`DATASETS`.
+
+    Attributes:
+        name: the name :func:`load_dataset` takes, e.g. ``"fashion-mnist"``.
+        title: how messages name it, e.g. ``"Fashion-MNIST"``.
+        loader: what ``load_dataset(name, **kwargs)`` calls; it returns a :class:`Dataset`.
+        description: one line on what it holds.
+        takes_dir: whether it is read from a folder (``data_dir=``, ``--data-dir``).
+        default_dir: the folder read when none is given, asked for at call time (it may depend
+            on the environment), or None when there is no default.
+        install: how to get the data or the package that ships it, or ``""``.
+    """
+
+    name: str
+    title: str
+    loader: Callable[..., Dataset]
+    description: str
+    takes_dir: bool = False
+    default_dir: Callable[[], str | os.PathLike] | None = None
+    install: str = ""
+
+
+def _fashion_mnist_dir() -> str:
+    # this package's attribute, read when called: setting deepmat.data.FASHION_MNIST_DIR moves it
+    return FASHION_MNIST_DIR
+
+
+def _mnist_by_name(data_dir: str | os.PathLike | None = None, dtype: str = "float32") -> Dataset:
+    if data_dir is None:
+        raise ValueError(
+            "load_dataset('mnist') needs data_dir=, the folder holding the four MNIST IDX files "
+            f"({IDX_FILES_TEXT})"
+        )
+    return load_mnist(data_dir, dtype)
+
+
+def _cat_by_name(data_dir: str | os.PathLike | None = None, dtype: str = "float64") -> Dataset:
+    resolved = check_dtype_name(dtype)
+    cat = load_catvnoncat(data_dir)
+    return dataclasses.replace(
+        cat, X_train=cat.X_train.astype(resolved, copy=False), X_test=cat.X_test.astype(resolved, copy=False)
+    )
+
+
+#: The data sets :func:`load_dataset` knows by name, in the order help texts list them.
+DATASETS: dict[str, DatasetInfo] = {
+    info.name: info
+    for info in (
+        DatasetInfo(
+            "fashion-mnist",
+            "Fashion-MNIST",
+            load_fashion_mnist,
+            "70000 28×28 grey pictures of clothes in 10 classes",
+            takes_dir=True,
+            default_dir=_fashion_mnist_dir,
+            install=FASHION_MNIST_INSTALL,
+        ),
+        DatasetInfo(
+            "mnist",
+            "MNIST",
+            _mnist_by_name,
+            "70000 28×28 grey pictures of handwritten digits, from a folder of its IDX files",
+            takes_dir=True,
+        ),
+        DatasetInfo(
+            "digits",
+            "scikit-learn digits",
+            load_digits,
+            "1797 8×8 grey pictures of handwritten digits that scikit-learn ships",
+            install="pip install deepmat[data]",
+        ),
+        DatasetInfo(
+            "cat",
+            "cat/non-cat",
+            _cat_by_name,
+            "259 64×64 RGB pictures labelled cat or non-cat, the seeds' application data",
+            takes_dir=True,
+            default_dir=default_cat_dir,
+        ),
+    )
+}
+#: The names :func:`load_dataset` knows, sorted.
+DATASET_NAMES = tuple(sorted(DATASETS))
+
+
+def dataset_key(name: str) -> str | None:
+    """The name in :data:`DATASETS` that ``name`` means (case-insensitive, ``_`` or ``-``:
+    ``"Fashion_MNIST"`` → ``"fashion-mnist"``), or None when it names none (a path)."""
+    key = name.strip().lower().replace("_", "-")
+    return key if key in DATASETS else None
 
 
 def load_dataset(name_or_path: str | os.PathLike, **kwargs: Any) -> Dataset:
     """A :class:`Dataset` by name or by path.
 
-    Names (case-insensitive, ``_`` or ``-``):
+    Names (case-insensitive, ``_`` or ``-``), those of :data:`DATASETS`:
 
     - ``"fashion-mnist"``: :func:`load_fashion_mnist` (kwargs ``data_dir``, ``dtype``);
     - ``"mnist"``: :func:`load_mnist`, which needs ``data_dir=``;
@@ -115,15 +214,9 @@ def load_dataset(name_or_path: str | os.PathLike, **kwargs: Any) -> Dataset:
         TypeError: a keyword the chosen loader does not take.
     """
     if isinstance(name_or_path, str):
-        key = name_or_path.strip().lower().replace("_", "-")
-        loaders = {
-            "fashion-mnist": load_fashion_mnist,
-            "mnist": _mnist_by_name,
-            "digits": load_digits,
-            "cat": _cat_by_name,
-        }
-        if key in loaders:
-            return loaders[key](**kwargs)
+        key = dataset_key(name_or_path)
+        if key is not None:
+            return DATASETS[key].loader(**kwargs)
         looks_like_path = (
             os.sep in name_or_path
             or "/" in name_or_path
@@ -144,37 +237,3 @@ def load_dataset(name_or_path: str | os.PathLike, **kwargs: Any) -> Dataset:
     if suffix in (*NPZ_SUFFIXES, *HDF5_SUFFIXES):
         return load_split(path, **kwargs)
     raise ValueError(f"cannot tell what kind of data set {str(path)!r} is; {expected}")
-
-
-def _mnist_by_name(data_dir: str | os.PathLike | None = None, dtype: str = "float32") -> Dataset:
-    if data_dir is None:
-        raise ValueError(
-            "load_dataset('mnist') needs data_dir=, the folder holding the four MNIST IDX files "
-            f"({IDX_FILES_TEXT})"
-        )
-    return load_mnist(data_dir, dtype)
-
-
-def _cat_by_name(data_dir: str | os.PathLike | None = None, dtype: str = "float64") -> Dataset:
-    resolved = check_dtype_name(dtype)
-    cat = load_catvnoncat(data_dir)
-    return dataclasses.replace(
-        cat, X_train=cat.X_train.astype(resolved, copy=False), X_test=cat.X_test.astype(resolved, copy=False)
-    )
-
-
-def _mnist_by_name(data_dir: str | os.PathLike | None = None, dtype: str = "float32") -> Dataset:
-    if data_dir is None:
-        raise ValueError(
-            "load_dataset('mnist') needs data_dir=, the folder holding the four MNIST IDX files "
-            f"({IDX_FILES_TEXT})"
-        )
-    return load_mnist(data_dir, dtype)
-
-
-def _cat_by_name(data_dir: str | os.PathLike | None = None, dtype: str = "float64") -> Dataset:
-    resolved = check_dtype_name(dtype)
-    cat = load_catvnoncat(data_dir)
-    return dataclasses.replace(
-        cat, X_train=cat.X_train.astype(resolved, copy=False), X_test=cat.X_test.astype(resolved, copy=False)
-    )

@@ -144,6 +144,8 @@ def _idx_size_error(
 
 
 FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
+#: How to install Fashion-MNIST into :data:`FASHION_MNIST_DIR` (Debian's package).
+FASHION_MNIST_INSTALL = "apt-get install -y dataset-fashion-mnist"
 FASHION_MNIST_CLASSES = [
     "T-shirt/top",
     "Trouser",
@@ -189,7 +191,7 @@ def load_fashion_mnist(data_dir: str | os.PathLike = FASHION_MNIST_DIR, dtype: s
         ValueError: a file is not a valid IDX file, or images and labels do not agree.
     """
     how = (
-        "install the data with `apt-get install -y dataset-fashion-mnist` (it puts them in "
+        f"install the data with `{FASHION_MNIST_INSTALL}` (it puts them in "
         f"{FASHION_MNIST_DIR}) or pass data_dir= the folder that holds them"
     )
     return _load_idx_folder(data_dir, dtype, FASHION_MNIST_CLASSES, "Fashion-MNIST", how, uint8_only=True)
