@@ -810,9 +810,11 @@ def _write_plots(out: Path, history: Any, dataset: Any, classes: list[str], test
     n_features = dataset.X_test.shape[1]
     shape = image_shape(n_features)
     if shape is None:
+        from deepmat.data import picture_sizes_text
+
         print(
             f"misclassified.png skipped: rows of {n_features} features are not pictures deepmat knows "
-            "(784 = 28×28 grey, 12288 = 64×64 RGB, 64 = 8×8 grey)"
+            f"({picture_sizes_text()})"
         )
         return
     wrong = np.flatnonzero(test["predicted"] != dataset.y_test)[:25]
@@ -880,25 +882,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _image_row(path: Path, n_features: int) -> np.ndarray:
-    """One picture as the row a model of ``n_features`` inputs takes."""
-    from deepmat.data import load_image
-
-    if n_features == 12288:
-        return load_image(path, size=(64, 64))
-    if n_features in (784, 64):
-        side = 28 if n_features == 784 else 8
-        rgb = load_image(path, size=(side, side)).reshape(side * side, 3)
-        grey = rgb @ np.array([0.299, 0.587, 0.114])  # ITU-R 601 luma, Pillow's convert("L")
-        if n_features == 64:  # scikit-learn's digits: grey levels 0..16, divided by 16
-            grey = np.round(grey * 16) / 16
-        return grey.reshape(1, -1)
-    raise ValueError(
-        f"the model takes {n_features} features, which is no picture size deepmat knows (784: 28×28 grey, "
-        "12288: 64×64 RGB, 64: 8×8 grey); give the samples as an .npz (key X) or a .csv instead"
-    )
-
-
 def _read_samples(path: Path, n_features: int) -> tuple[np.ndarray, list[str]]:
     """Rows ``(n, n_features)`` and a label per row from an .npz (key X) or a .csv file."""
     if path.suffix.lower() == ".npz":
@@ -942,12 +925,14 @@ def _read_csv_rows(path: Path) -> np.ndarray:
 
 
 def _prediction_inputs(source: str, n_features: int) -> tuple[np.ndarray, list[str]]:
+    from deepmat.data import image_row
+
     path = Path(source)
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
         if not files:
             raise FileNotFoundError(f"folder {str(path)!r} holds no pictures ({', '.join(IMAGE_SUFFIXES)})")
-        return np.vstack([_image_row(p, n_features) for p in files]), [str(p) for p in files]
+        return np.vstack([image_row(p, n_features) for p in files]), [str(p) for p in files]
     if not path.is_file():
         raise FileNotFoundError(
             f"input {str(path)!r} does not exist; expected a picture (PNG/JPEG), an .npz (key X), a .csv "
@@ -955,7 +940,7 @@ def _prediction_inputs(source: str, n_features: int) -> tuple[np.ndarray, list[s
         )
     if path.suffix.lower() in (".npz", ".csv"):
         return _read_samples(path, n_features)
-    return _image_row(path, n_features), [str(path)]
+    return image_row(path, n_features), [str(path)]
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
@@ -1185,7 +1170,7 @@ def _train_epilog() -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     import deepmat
-    from deepmat.data import DATASETS
+    from deepmat.data import DATASETS, picture_sizes_text
 
     parser = _Parser(
         prog=PROG,
@@ -1321,8 +1306,8 @@ def build_parser() -> argparse.ArgumentParser:
     predict = commands.add_parser(
         "predict",
         help="classify pictures or samples",
-        description="Classify a picture (PNG/JPEG, resized to the model's input: 784 → 28×28 grey, "
-        "12288 → 64×64 RGB, 64 → 8×8 grey in 0..16/16), a folder of pictures, or the rows of an .npz "
+        description="Classify a picture (PNG/JPEG, resized to the model's input: "
+        f"{picture_sizes_text(' → ', values=True)}), a folder of pictures, or the rows of an .npz "
         "(key X) or .csv file. Prints each input's most probable classes and their probabilities.",
     )
     predict.add_argument("model", metavar="MODEL", help="a model file (.safetensors) or a run folder")

@@ -13,8 +13,10 @@ This package is the public face; each format has its module:
   64·64·3 = 12288 values and divided by 255.
 - :mod:`~deepmat.data.digits`: :func:`load_digits`, scikit-learn's bundled 8×8 digits, offline,
   split train/test.
-- :mod:`~deepmat.data.images`: :func:`load_image`, one picture file as a ``(1, 12288)`` row,
-  prepared the same way, to classify with a trained network.
+- :mod:`~deepmat.data.images`: :data:`PICTURE_SIZES`, the one table of picture sizes (784 =
+  28×28 grey, 12288 = 64×64 RGB, 64 = 8×8 grey in 0..16); :func:`load_image`, one picture file
+  as a ``(1, 12288)`` row, prepared the same way, to classify with a trained network;
+  :func:`image_row`, a picture as the row of any size of the table.
 - :mod:`~deepmat.data.tables`: :func:`load_hdf5`, :func:`load_npz`, :func:`load_csv`: ``(X, y)``
   from your own files.
 - here: :data:`DATASETS`, the registry of the data sets known by name (:class:`DatasetInfo`:
@@ -51,7 +53,7 @@ from deepmat.data.idx import (
     load_idx_folder,
     load_mnist,
 )
-from deepmat.data.images import load_image
+from deepmat.data.images import PICTURE_SIZES, PictureSize, image_row, load_image, picture_sizes_text
 from deepmat.data.tables import (
     HDF5_SUFFIXES,
     NPZ_SUFFIXES,
@@ -74,11 +76,14 @@ __all__ = [
     "IDX_FILES",
     "IDX_TYPES",
     "MNIST_CLASSES",
+    "PICTURE_SIZES",
     "CatData",
     "Dataset",
     "DatasetInfo",
+    "PictureSize",
     "dataset_key",
     "default_cat_dir",
+    "image_row",
     "load_catvnoncat",
     "load_csv",
     "load_dataset",
@@ -89,6 +94,7 @@ __all__ = [
     "load_image",
     "load_mnist",
     "load_npz",
+    "picture_sizes_text",
 ]
 
 

@@ -16,12 +16,13 @@ import numpy as np
 
 from deepmat.data.checks import existing_folder, optional_import
 from deepmat.data.dataset import Dataset
+from deepmat.data.images import PICTURE_SIZES
 from deepmat.data.tables import MissingDatasets, decode_names, read_hdf5
 
 #: Environment variable naming the folder that holds the two ``*_catvnoncat.h5`` files.
 CAT_DIR_ENV = "DEEPMAT_CAT_DIR"
 CAT_FILES = {"train": "train_catvnoncat.h5", "test": "test_catvnoncat.h5"}
-CAT_IMAGE_SHAPE = (64, 64, 3)
+CAT_IMAGE_SHAPE = PICTURE_SIZES[12288].shape  # (64, 64, 3)
 
 
 def default_cat_dir() -> Path:
