@@ -24,6 +24,7 @@ from deepmat.data import (
     Dataset,
     dataset_key,
     load_csv,
+    load_csv_rows,
     load_dataset,
     load_digits,
     load_fashion_mnist,
@@ -31,6 +32,7 @@ from deepmat.data import (
     load_idx,
     load_mnist,
     load_npz,
+    read_samples,
 )
 
 FASHION = Path(FASHION_MNIST_DIR)
@@ -545,6 +547,61 @@ def test_hdf5_errors(tmp_path: Path, h5py: Any) -> None:
         load_hdf5(tmp_path / "d.h5", "X", "y")
     with pytest.raises(ValueError, match=r"'names' is \(3,\) \|S1; expected an array of numbers"):
         load_hdf5(tmp_path / "d.h5", "names", "X")
+
+
+# -- load_csv_rows and read_samples: the samples to predict ---------------------------------------
+
+
+def test_csv_rows_keep_every_column(tmp_path: Path) -> None:
+    rows = load_csv_rows(write(tmp_path / "d.csv", "x1,x2,x3\n1,2,3\n\n4,5.5,-6\n"))
+    assert rows.dtype == np.float64 and rows.tolist() == [[1, 2, 3], [4, 5.5, -6]]
+    assert load_csv_rows(write(tmp_path / "one.csv", "7\n8\n")).shape == (2, 1)  # one column is fine
+    assert load_csv_rows(write(tmp_path / "s.csv", "1;2\n"), delimiter=";").tolist() == [[1, 2]]
+    with pytest.raises(ValueError, match=r"n\.csv', line 1, column 2: 'b' is not a number.*skip_header=True"):
+        load_csv_rows(write(tmp_path / "n.csv", "1,b\n"), skip_header=False)
+
+
+def test_read_samples_from_a_csv_with_a_header(tmp_path: Path) -> None:
+    path = write(tmp_path / "s.csv", "a,b,c\n1,2,3\n4,5,6\n")
+    X, names = read_samples(path, 3)
+    assert X.dtype == np.float64 and X.tolist() == [[1, 2, 3], [4, 5, 6]]
+    assert names == ["s.csv[0]", "s.csv[1]"]
+
+
+def test_read_samples_drops_the_label_of_a_labelled_csv(tmp_path: Path) -> None:
+    path = write(tmp_path / "l.csv", "x1,x2,label\n1,2,0\n3,4,1\n")
+    X, _ = read_samples(path, 2)
+    assert X.tolist() == [[1, 2], [3, 4]]
+    X, _ = read_samples(path, 3)  # as many columns as features: nothing is dropped
+    assert X.tolist() == [[1, 2, 0], [3, 4, 1]]
+    with pytest.raises(ValueError, match=r"l\.csv' holds samples of 3 features but the model takes 5"):
+        read_samples(path, 5)
+
+
+def test_read_samples_names_the_line_and_column_of_a_bad_cell(tmp_path: Path) -> None:
+    path = write(tmp_path / "bad.csv", "x1,x2\n1,2\n3,oops\n")
+    with pytest.raises(ValueError, match=r"bad\.csv', line 3, column 2: 'oops' is not a number"):
+        read_samples(path, 2)
+    path = write(tmp_path / "ragged.csv", "1,2\n3\n")
+    with pytest.raises(ValueError, match=r"ragged\.csv', line 2: 1 cells, expected 2 as on line 1"):
+        read_samples(path, 2)
+    with pytest.raises(ValueError, match=r"empty\.csv' is empty"):
+        read_samples(write(tmp_path / "empty.csv", "\n"), 2)
+
+
+def test_read_samples_from_an_npz(tmp_path: Path) -> None:
+    np.savez(tmp_path / "p.npz", X=np.arange(12, dtype=np.uint8).reshape(2, 2, 3))
+    X, names = read_samples(tmp_path / "p.npz", 6)
+    np.testing.assert_array_equal(X, np.arange(12).reshape(2, 6) / 255.0)
+    assert names == ["p.npz[0]", "p.npz[1]"]
+    np.savez(tmp_path / "one.npz", X=np.array([0.5, 0.25]))
+    assert read_samples(tmp_path / "one.npz", 2)[0].tolist() == [[0.5, 0.25]]  # 1-D: one sample
+    np.savez(tmp_path / "text.npz", X=np.array(["a", "b"]))
+    with pytest.raises(ValueError, match=r"'X' is <U1 \(2,\); expected numbers"):
+        read_samples(tmp_path / "text.npz", 2)
+    np.savez(tmp_path / "other.npz", Y=np.zeros(2))
+    with pytest.raises(ValueError, match=r"no array 'X'"):
+        read_samples(tmp_path / "other.npz", 2)
 
 
 # -- load_digits ----------------------------------------------------------------------------------

@@ -882,50 +882,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_samples(path: Path, n_features: int) -> tuple[np.ndarray, list[str]]:
-    """Rows ``(n, n_features)`` and a label per row from an .npz (key X) or a .csv file."""
-    if path.suffix.lower() == ".npz":
-        from deepmat.data.tables import read_npz
-
-        (X,) = read_npz(path, ("X",))
-        if X.dtype.kind not in "biuf" or X.ndim == 0:
-            raise ValueError(
-                f"{str(path)!r}: 'X' is {X.dtype} {X.shape}; expected numbers, one sample per row"
-            )
-        X = X.reshape(X.shape[0], -1) if X.ndim > 1 else X.reshape(1, -1)
-        X = X / 255.0 if X.dtype == np.uint8 else X.astype(np.float64)
-    else:
-        X = _read_csv_rows(path)
-        if X.shape[1] == n_features + 1:
-            X = X[:, :-1]  # a labelled file: the label is the last column
-    if X.shape[1] != n_features:
-        raise ValueError(
-            f"{str(path)!r} holds samples of {X.shape[1]} features but the model takes {n_features}"
-        )
-    return X, [f"{path.name}[{i}]" for i in range(X.shape[0])]
-
-
-def _read_csv_rows(path: Path) -> np.ndarray:
-    rows: list[list[float]] = []
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        for number, row in enumerate(csv.reader(f), start=1):
-            if not any(cell.strip() for cell in row):
-                continue
-            try:
-                rows.append([float(cell) for cell in row])
-            except ValueError:
-                if number == 1 and not rows:
-                    continue  # a header line
-                raise ValueError(
-                    f"{str(path)!r}, line {number}: expected numbers; received {row!r}"
-                ) from None
-    if not rows or len({len(row) for row in rows}) != 1:
-        raise ValueError(f"{str(path)!r}: expected lines of comma-separated numbers, all of the same length")
-    return np.array(rows, dtype=np.float64)
-
-
 def _prediction_inputs(source: str, n_features: int) -> tuple[np.ndarray, list[str]]:
-    from deepmat.data import image_row
+    from deepmat.data import image_row, read_samples
 
     path = Path(source)
     if path.is_dir():
@@ -939,7 +897,7 @@ def _prediction_inputs(source: str, n_features: int) -> tuple[np.ndarray, list[s
             "or a folder of pictures"
         )
     if path.suffix.lower() in (".npz", ".csv"):
-        return _read_samples(path, n_features)
+        return read_samples(path, n_features)
     return image_row(path, n_features), [str(path)]
 
 

@@ -18,7 +18,8 @@ This package is the public face; each format has its module:
   as a ``(1, 12288)`` row, prepared the same way, to classify with a trained network;
   :func:`image_row`, a picture as the row of any size of the table.
 - :mod:`~deepmat.data.tables`: :func:`load_hdf5`, :func:`load_npz`, :func:`load_csv`: ``(X, y)``
-  from your own files.
+  from your own files; :func:`load_csv_rows` and :func:`read_samples`: the samples to predict,
+  from an .npz (key ``X``) or a CSV file.
 - here: :data:`DATASETS`, the registry of the data sets known by name (:class:`DatasetInfo`:
   title, loader, folder, install hint), and :func:`load_dataset`, any of the above by name or
   by path, as a :class:`Dataset`.
@@ -59,9 +60,11 @@ from deepmat.data.tables import (
     NPZ_SUFFIXES,
     SPLIT_KEYS,
     load_csv,
+    load_csv_rows,
     load_hdf5,
     load_npz,
     load_split,
+    read_samples,
 )
 
 __all__ = [
@@ -86,6 +89,7 @@ __all__ = [
     "image_row",
     "load_catvnoncat",
     "load_csv",
+    "load_csv_rows",
     "load_dataset",
     "load_digits",
     "load_fashion_mnist",
@@ -95,6 +99,7 @@ __all__ = [
     "load_mnist",
     "load_npz",
     "picture_sizes_text",
+    "read_samples",
 ]
 
 

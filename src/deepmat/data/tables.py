@@ -3,6 +3,9 @@
 - :func:`load_npz` (``np.savez`` archives, never unpickled), :func:`load_hdf5` (``.h5``/``.hdf5``,
   through h5py) and :func:`load_csv` (one sample per line, numbers) each give ``(X, y)``: ``X``
   ``(n_samples, ...)`` and ``y`` ``(n_samples,)``;
+- :func:`load_csv_rows`: a CSV file of numbers without labels, ``(n, d)``, and
+  :func:`read_samples`: the samples to predict, ``(n, n_features)``, from an .npz (key ``X``)
+  or a CSV file (a labelled file's last column dropped) — the one CSV parser serves all three;
 - :func:`load_split`: an .npz or HDF5 file holding ``X_train``, ``y_train``, ``X_test``,
   ``y_test`` (and optionally ``classes``) as a :class:`~deepmat.data.Dataset`;
 - :func:`read_npz`, :func:`read_hdf5` (the one HDF5 reader, also of the cat files),
@@ -230,19 +233,50 @@ def load_csv(
             cells than the first; a cell is not a number (each names the line and column);
             ``label_column`` is out of range or not a header name.
     """
-    if not isinstance(delimiter, str) or len(delimiter) != 1:
-        raise ValueError(f"delimiter must be one character; received {delimiter!r}")
-    if not (isinstance(skip_header, bool) or skip_header == "auto"):
-        raise ValueError(f"skip_header must be 'auto', True or False; received {skip_header!r}")
+    _check_csv_options(delimiter, skip_header)
     if isinstance(label_column, bool) or not isinstance(label_column, (int, np.integer, str)):
         raise TypeError(
             f"label_column must be a column index or a header name; received {label_column!r} "
             f"({type(label_column).__name__})"
         )
+    X, y = _parse_csv(path, delimiter, skip_header, label_column)
+    whole = np.isfinite(y).all() and np.abs(y).max() < 2**53 and (y == np.floor(y)).all()
+    return X, (y.astype(np.int64) if whole else y)
+
+
+def load_csv_rows(
+    path: str | os.PathLike, delimiter: str = ",", skip_header: bool | str = "auto"
+) -> np.ndarray:
+    """A CSV file of numbers without a label column: one sample per line, ``(n, d)`` float64.
+
+    The same reading as :func:`load_csv` (UTF-8, blank lines skipped, ``skip_header`` the same),
+    every column kept.
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+        ValueError: the file is empty or holds only a header; a line has a different number of
+            cells than the first; a cell is not a number (each names the file, line and column).
+    """
+    _check_csv_options(delimiter, skip_header)
+    return _parse_csv(path, delimiter, skip_header, None)[0]
+
+
+def _check_csv_options(delimiter: str, skip_header: bool | str) -> None:
+    if not isinstance(delimiter, str) or len(delimiter) != 1:
+        raise ValueError(f"delimiter must be one character; received {delimiter!r}")
+    if not (isinstance(skip_header, bool) or skip_header == "auto"):
+        raise ValueError(f"skip_header must be 'auto', True or False; received {skip_header!r}")
+
+
+def _parse_csv(
+    path: str | os.PathLike, delimiter: str, skip_header: bool | str, label_column: int | str | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The one CSV parser: ``(X (n, d), y (n,))`` float64, ``y`` the column ``label_column`` taken
+    out of each line (an empty ``y`` when it is None: every column goes to ``X``)."""
     file = existing_file(path, "CSV file", "expected a text file of comma-separated numbers")
     name = str(file)
     features, labels = array("d"), array("d")
-    n_columns = label_index = first_line = 0
+    n_columns = n_rows = label_index = first_line = 0
     header: list[str] | None = None
     try:
         with open(file, newline="", encoding="utf-8-sig") as f:
@@ -255,7 +289,8 @@ def load_csv(
                     n_columns, first_line = len(row), line
                     if skip_header is True or (skip_header == "auto" and _numbers(row) is None):
                         header = row
-                    label_index = _label_index(label_column, header, n_columns, name)
+                    if label_column is not None:
+                        label_index = _label_index(label_column, header, n_columns, name)
                     if header is not None:
                         continue
                 if len(row) != n_columns:
@@ -267,22 +302,21 @@ def load_csv(
                 values = _numbers(row)
                 if values is None:
                     raise _cell_error(name, line, row, skip_header is False and line == first_line)
-                labels.append(values.pop(label_index))
+                if label_column is not None:
+                    labels.append(values.pop(label_index))
                 features.extend(values)
+                n_rows += 1
     except UnicodeDecodeError as error:
         raise ValueError(f"{name!r} is not UTF-8 text ({error}); expected a CSV file of numbers") from None
     except csv.Error as error:
         raise ValueError(
             f"{name!r} cannot be read as CSV ({error}); expected a CSV file of numbers"
         ) from None
-    n = len(labels)
-    if n == 0:
+    if n_rows == 0:
         what = "holds only a header line" if header is not None else "is empty"
         raise ValueError(f"{name!r} {what}; expected lines of {delimiter!r}-separated numbers")
-    X = np.frombuffer(features, dtype=np.float64).reshape(n, n_columns - 1)  # no copy
-    y = np.frombuffer(labels, dtype=np.float64)
-    whole = np.isfinite(y).all() and np.abs(y).max() < 2**53 and (y == np.floor(y)).all()
-    return X, (y.astype(np.int64) if whole else y)
+    X = np.frombuffer(features, dtype=np.float64).reshape(n_rows, -1)  # no copy
+    return X, np.frombuffer(labels, dtype=np.float64)
 
 
 def _numbers(row: list[str]) -> list[float] | None:
@@ -359,3 +393,38 @@ def load_split(path: str | os.PathLike, dtype: str = "float32", classes: list[st
     if classes is None:
         classes = label_names(y_train, y_test)
     return Dataset(X_train, y_train, X_test, y_test, classes=classes)
+
+
+def read_samples(path: str | os.PathLike, n_features: int) -> tuple[np.ndarray, list[str]]:
+    """The samples to give a model of ``n_features`` inputs, from an .npz archive (key ``X``)
+    or a CSV file (any other name): ``(X (n, n_features) float64, names)``, ``names[i]`` =
+    ``"<file name>[i]"``.
+
+    An .npz ``X`` is flattened to rows (one sample per row; a 1-D ``X`` is one sample) and
+    divided by 255 when it is uint8. A CSV file is read by :func:`load_csv_rows` (an optional
+    header line skipped); when it has ``n_features + 1`` columns, it is a labelled file and its
+    last column, the label, is dropped.
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+        ValueError: the file cannot be read (the message names the line and column of a bad
+            CSV cell); ``X`` is not numbers; the samples do not have ``n_features`` values.
+    """
+    path = Path(path)
+    if path.suffix.lower() in NPZ_SUFFIXES:
+        (X,) = read_npz(path, ("X",))
+        if X.dtype.kind not in "biuf" or X.ndim == 0:
+            raise ValueError(
+                f"{str(path)!r}: 'X' is {X.dtype} {X.shape}; expected numbers, one sample per row"
+            )
+        X = X.reshape(X.shape[0], -1) if X.ndim > 1 else X.reshape(1, -1)
+        X = X / 255.0 if X.dtype == np.uint8 else X.astype(np.float64)
+    else:
+        X = load_csv_rows(path)
+        if X.shape[1] == n_features + 1:
+            X = X[:, :-1]  # a labelled file: the label is the last column
+    if X.shape[1] != n_features:
+        raise ValueError(
+            f"{str(path)!r} holds samples of {X.shape[1]} features but the model takes {n_features}"
+        )
+    return X, [f"{path.name}[{i}]" for i in range(X.shape[0])]
