@@ -95,9 +95,11 @@ __all__ = [
     "load_fashion_mnist",
     "load_hdf5",
     "load_idx",
+    "load_idx_folder",
     "load_image",
     "load_mnist",
     "load_npz",
+    "load_split",
     "picture_sizes_text",
     "read_samples",
 ]
