@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import struct
+import subprocess
 import sys
 import tracemalloc
 from pathlib import Path
@@ -687,6 +688,15 @@ def test_dataset_by_name_cat(tmp_path: Path) -> None:
 
 
 # -- the registry of data sets known by name -----------------------------------------------------
+
+
+def test_importing_the_package_imports_no_optional_dependency() -> None:
+    code = (
+        "import sys, deepmat.data, deepmat.plotting; "
+        "print(sorted(m for m in ('h5py', 'PIL', 'sklearn', 'matplotlib', 'deepmat.cli') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
 
 
 def test_the_registry_is_what_load_dataset_knows() -> None:
