@@ -78,6 +78,7 @@ def files(tmp_path_factory) -> Path:
     Network([12, 5, 3], "relu", "softmax", seed=0).save(folder / "m.safetensors")
     np.savetxt(folder / "wide.csv", rng.random((3, 7)), delimiter=",")
     np.savez(folder / "nokeys.npz", A=np.ones(3))
+    (folder / "badcell.csv").write_text("1,2,3,4,5,6,7,8,9,10,11,12\n1,2,x,4,5,6,7,8,9,10,11,12\n")
     (folder / "empty.safetensors").write_bytes(b"")
     (folder / "junk.safetensors").write_bytes(b"not a model at all")
     (folder / "bad.toml").write_text("[train]\nepochz = 3\n")
@@ -97,6 +98,7 @@ CLI: dict[str, tuple[str, str]] = {
     "cli-unknown-config-key": ("train {d}/bad.toml", r"unknown key 'epochz' in \[train\]; valid keys: epochs"),
     "cli-wrong-feature-count": ("predict {d}/m.safetensors {d}/wide.csv", r"holds samples of 7 features but the model takes 12"),
     "cli-npz-without-X": ("predict {d}/m.safetensors {d}/nokeys.npz", r"has no array 'X'; .*the archive holds \['A'\]"),
+    "cli-csv-cell-not-a-number": ("predict {d}/m.safetensors {d}/badcell.csv", r"badcell\.csv', line 2, column 3: 'x' is not a number; expected numeric cells"),
     "cli-picture-for-a-non-picture-model": ("predict {d}/m.safetensors {d}/pic.png", r"the model takes 12 features, which is no picture size deepmat knows"),
     "cli-empty-model-file": ("predict {d}/empty.safetensors {d}/wide.csv", r"is not a readable deepmat model file"),
     "cli-corrupt-model-file": ("predict {d}/junk.safetensors {d}/wide.csv", r"is not a readable deepmat model file"),

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from deepmat import cli
-from deepmat.data import CAT_DIR_ENV, FASHION_MNIST_CLASSES
+from deepmat.data import CAT_DIR_ENV, DATASETS, FASHION_MNIST_CLASSES
 
 pytest.importorskip("sklearn")
 pytest.importorskip("matplotlib")
@@ -248,6 +248,26 @@ def test_main_job_is_examples_fashion_toml():
     assert default.values["model"]["layers"] == [784, 512, 256, 10]
     assert default.values["train"] == from_file.values["train"]
     assert from_file.values["data"] == {"name": "fashion-mnist", "dir": "/usr/share/datasets/fashion-mnist"}
+
+
+def test_train_help_lists_every_registered_data_set(capsys):
+    try:
+        status = cli.main(["train", "--help"])
+    except SystemExit as exit_:  # argparse exits after --help; main turns that into a status
+        status = exit_.code
+    assert status == 0
+    out = " ".join(capsys.readouterr().out.split())  # argparse wraps the help lines
+    for name in DATASETS:
+        assert name in out, name
+    folders = [name for name, info in DATASETS.items() if info.takes_dir]
+    assert f"the folder of {', '.join(folders[:-1])} or {folders[-1]}" in out
+
+
+def test_a_data_folder_for_a_data_set_without_one_is_refused(tmp_path):
+    with pytest.raises(
+        ValueError, match="only used with the data sets fashion-mnist, mnist and cat; 'digits'"
+    ):
+        cli.load_data("digits", str(tmp_path), "float32")
 
 
 def test_main_job_falls_back_to_digits_without_fashion_mnist(tmp_path, monkeypatch, capsys):

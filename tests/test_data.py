@@ -1,4 +1,5 @@
-"""deepmat.data (cat/non-cat loader, picture loader) and deepmat.plotting (cost curve PNG)."""
+"""deepmat.data (cat/non-cat loader, picture loader, the table of picture sizes) and deepmat.plotting
+(cost curve PNG)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from deepmat.data import CAT_DIR_ENV, CatData, default_cat_dir, load_catvnoncat, load_image
-from deepmat.plotting import plot_cost_curve
+from deepmat.data import (
+    CAT_DIR_ENV,
+    CAT_IMAGE_SHAPE,
+    PICTURE_SIZES,
+    CatData,
+    Dataset,
+    default_cat_dir,
+    image_row,
+    load_catvnoncat,
+    load_dataset,
+    load_image,
+    picture_sizes_text,
+)
+from deepmat.plotting import IMAGE_SHAPES, image_shape, plot_cost_curve
 
 h5py = pytest.importorskip("h5py")
 Image = pytest.importorskip("PIL.Image")
@@ -100,6 +113,21 @@ def test_small_valid_files(tmp_path: Path) -> None:
     assert data.X_train.shape == (5, 12288) and data.X_test.shape == (3, 12288)
     np.testing.assert_array_equal(data.y_train, [0, 1, 0, 1, 0])
     assert data.classes == ["non-cat", "cat"]
+
+
+def test_the_cat_data_is_a_dataset_carrying_its_pictures(tmp_path: Path) -> None:
+    folder = write_cat_files(tmp_path, m_train=5, m_test=3)
+    data = load_catvnoncat(folder)
+    assert CatData is Dataset and isinstance(data, Dataset)
+    assert data.images_train.shape == (5, 64, 64, 3) and data.images_train.dtype == np.uint8
+    assert data.images_test.shape == (3, 64, 64, 3) and data.images_test.dtype == np.uint8
+    np.testing.assert_array_equal(data.X_train, data.images_train.reshape(5, -1) / 255.0)
+    assert "images_train=(5, 64, 64, 3) uint8, images_test=(3, 64, 64, 3) uint8" in repr(data)
+    # by name, X takes the dtype asked for and the pictures stay
+    by_name = load_dataset("cat", data_dir=folder, dtype="float32")
+    assert by_name.X_train.dtype == np.float32 and by_name.classes == ["non-cat", "cat"]
+    np.testing.assert_array_equal(by_name.images_train, data.images_train)
+    np.testing.assert_array_equal(by_name.images_test, data.images_test)
 
 
 def test_labels_stored_as_a_row_are_accepted(tmp_path: Path) -> None:
@@ -267,6 +295,64 @@ def test_without_pillow_advises_install(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setitem(sys.modules, "PIL", None)
     with pytest.raises(ImportError, match=r"pip install deepmat\[data\]"):
         load_image(tmp_path / "p.png")
+
+
+# -- the table of picture sizes, image_row ------------------------------------------------------
+
+
+def test_the_picture_table() -> None:
+    assert list(PICTURE_SIZES) == [784, 12288, 64]
+    assert [(size.shape, size.scale) for size in PICTURE_SIZES.values()] == [
+        ((28, 28), 255),
+        ((64, 64, 3), 255),
+        ((8, 8), 16),
+    ]
+    assert all(n == size.n_features == int(np.prod(size.shape)) for n, size in PICTURE_SIZES.items())
+    assert picture_sizes_text() == "784 = 28×28 grey, 12288 = 64×64 RGB, 64 = 8×8 grey"
+    assert picture_sizes_text(" → ", values=True).endswith("64 → 8×8 grey in 0..16/16")
+    assert CAT_IMAGE_SHAPE == PICTURE_SIZES[12288].shape
+
+
+@pytest.mark.parametrize("n_features", [784, 12288, 64, 10, 3072])
+def test_plotting_image_shape_agrees_with_the_table(n_features: int) -> None:
+    size = PICTURE_SIZES.get(n_features)
+    assert image_shape(n_features) == (size.shape if size is not None else None)
+    assert image_shape(np.int64(n_features)) == image_shape(n_features)
+    assert IMAGE_SHAPES == {n: s.shape for n, s in PICTURE_SIZES.items()}
+
+
+@pytest.mark.parametrize("n_features", list(PICTURE_SIZES))
+def test_image_row_of_a_picture_of_the_tables_size(tmp_path: Path, n_features: int) -> None:
+    size = PICTURE_SIZES[n_features]
+    pixels = random_picture(size.shape, seed=n_features)
+    Image.fromarray(pixels).save(tmp_path / "p.png")
+    row = image_row(tmp_path / "p.png", n_features)
+    assert row.shape == (1, n_features) and row.dtype == np.float64
+    expected = pixels.reshape(1, -1) / 255.0  # a grey picture's luma is its grey level
+    if size.scale != 255:
+        expected = np.round(expected * size.scale) / size.scale  # the digits' sixteenths
+        np.testing.assert_array_equal(row * 16, np.round(row * 16))
+    np.testing.assert_allclose(row, expected, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("n_features", list(PICTURE_SIZES))
+def test_image_row_resizes_and_converts_any_picture(tmp_path: Path, n_features: int) -> None:
+    size = PICTURE_SIZES[n_features]
+    Image.fromarray(random_picture((45, 70, 3))).save(tmp_path / "p.png")
+    row = image_row(tmp_path / "p.png", n_features)
+    rgb = load_image(tmp_path / "p.png", size=(size.width, size.height)).reshape(-1, 3)
+    expected = rgb.reshape(1, -1) if size.channels == 3 else (rgb @ [0.299, 0.587, 0.114]).reshape(1, -1)
+    if size.scale != 255:
+        expected = np.round(expected * 16) / 16
+    np.testing.assert_array_equal(row, expected)
+
+
+def test_image_row_of_an_unknown_size_lists_the_table(tmp_path: Path) -> None:
+    Image.fromarray(random_picture((8, 8, 3))).save(tmp_path / "p.png")
+    with pytest.raises(
+        ValueError, match=r"takes 12 features, which is no picture size.*\(784: 28×28 grey, 12288"
+    ):
+        image_row(tmp_path / "p.png", 12)
 
 
 # -- plot_cost_curve --------------------------------------------------------------------------

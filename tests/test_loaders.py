@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import struct
+import subprocess
 import sys
 import tracemalloc
 from pathlib import Path
@@ -15,12 +16,16 @@ import numpy as np
 import pytest
 
 from deepmat.data import (
+    CAT_DIR_ENV,
     DATASET_NAMES,
+    DATASETS,
     FASHION_MNIST_CLASSES,
     FASHION_MNIST_DIR,
     IDX_TYPES,
     Dataset,
+    dataset_key,
     load_csv,
+    load_csv_rows,
     load_dataset,
     load_digits,
     load_fashion_mnist,
@@ -28,6 +33,7 @@ from deepmat.data import (
     load_idx,
     load_mnist,
     load_npz,
+    read_samples,
 )
 
 FASHION = Path(FASHION_MNIST_DIR)
@@ -544,6 +550,61 @@ def test_hdf5_errors(tmp_path: Path, h5py: Any) -> None:
         load_hdf5(tmp_path / "d.h5", "names", "X")
 
 
+# -- load_csv_rows and read_samples: the samples to predict ---------------------------------------
+
+
+def test_csv_rows_keep_every_column(tmp_path: Path) -> None:
+    rows = load_csv_rows(write(tmp_path / "d.csv", "x1,x2,x3\n1,2,3\n\n4,5.5,-6\n"))
+    assert rows.dtype == np.float64 and rows.tolist() == [[1, 2, 3], [4, 5.5, -6]]
+    assert load_csv_rows(write(tmp_path / "one.csv", "7\n8\n")).shape == (2, 1)  # one column is fine
+    assert load_csv_rows(write(tmp_path / "s.csv", "1;2\n"), delimiter=";").tolist() == [[1, 2]]
+    with pytest.raises(ValueError, match=r"n\.csv', line 1, column 2: 'b' is not a number.*skip_header=True"):
+        load_csv_rows(write(tmp_path / "n.csv", "1,b\n"), skip_header=False)
+
+
+def test_read_samples_from_a_csv_with_a_header(tmp_path: Path) -> None:
+    path = write(tmp_path / "s.csv", "a,b,c\n1,2,3\n4,5,6\n")
+    X, names = read_samples(path, 3)
+    assert X.dtype == np.float64 and X.tolist() == [[1, 2, 3], [4, 5, 6]]
+    assert names == ["s.csv[0]", "s.csv[1]"]
+
+
+def test_read_samples_drops_the_label_of_a_labelled_csv(tmp_path: Path) -> None:
+    path = write(tmp_path / "l.csv", "x1,x2,label\n1,2,0\n3,4,1\n")
+    X, _ = read_samples(path, 2)
+    assert X.tolist() == [[1, 2], [3, 4]]
+    X, _ = read_samples(path, 3)  # as many columns as features: nothing is dropped
+    assert X.tolist() == [[1, 2, 0], [3, 4, 1]]
+    with pytest.raises(ValueError, match=r"l\.csv' holds samples of 3 features but the model takes 5"):
+        read_samples(path, 5)
+
+
+def test_read_samples_names_the_line_and_column_of_a_bad_cell(tmp_path: Path) -> None:
+    path = write(tmp_path / "bad.csv", "x1,x2\n1,2\n3,oops\n")
+    with pytest.raises(ValueError, match=r"bad\.csv', line 3, column 2: 'oops' is not a number"):
+        read_samples(path, 2)
+    path = write(tmp_path / "ragged.csv", "1,2\n3\n")
+    with pytest.raises(ValueError, match=r"ragged\.csv', line 2: 1 cells, expected 2 as on line 1"):
+        read_samples(path, 2)
+    with pytest.raises(ValueError, match=r"empty\.csv' is empty"):
+        read_samples(write(tmp_path / "empty.csv", "\n"), 2)
+
+
+def test_read_samples_from_an_npz(tmp_path: Path) -> None:
+    np.savez(tmp_path / "p.npz", X=np.arange(12, dtype=np.uint8).reshape(2, 2, 3))
+    X, names = read_samples(tmp_path / "p.npz", 6)
+    np.testing.assert_array_equal(X, np.arange(12).reshape(2, 6) / 255.0)
+    assert names == ["p.npz[0]", "p.npz[1]"]
+    np.savez(tmp_path / "one.npz", X=np.array([0.5, 0.25]))
+    assert read_samples(tmp_path / "one.npz", 2)[0].tolist() == [[0.5, 0.25]]  # 1-D: one sample
+    np.savez(tmp_path / "text.npz", X=np.array(["a", "b"]))
+    with pytest.raises(ValueError, match=r"'X' is <U1 \(2,\); expected numbers"):
+        read_samples(tmp_path / "text.npz", 2)
+    np.savez(tmp_path / "other.npz", Y=np.zeros(2))
+    with pytest.raises(ValueError, match=r"no array 'X'"):
+        read_samples(tmp_path / "other.npz", 2)
+
+
 # -- load_digits ----------------------------------------------------------------------------------
 
 
@@ -605,18 +666,81 @@ def test_dataset_by_name_fashion_and_mnist(tmp_path: Path) -> None:
         load_dataset("mnist")
 
 
-def test_dataset_by_name_cat(tmp_path: Path) -> None:
+def write_cat_folder(folder: Path) -> Path:
+    """A small pair of ``*_catvnoncat.h5`` files: 4 train and 2 test pictures."""
     h5py = pytest.importorskip("h5py")
     rng = np.random.default_rng(0)
+    folder.mkdir(parents=True, exist_ok=True)
     for split, m in (("train", 4), ("test", 2)):
-        with h5py.File(tmp_path / f"{split}_catvnoncat.h5", "w") as f:
+        with h5py.File(folder / f"{split}_catvnoncat.h5", "w") as f:
             f[f"{split}_set_x"] = rng.integers(0, 256, (m, 64, 64, 3), dtype=np.uint8)
             f[f"{split}_set_y"] = np.arange(m) % 2
             f["list_classes"] = np.array([b"non-cat", b"cat"])
+    return folder
+
+
+def test_dataset_by_name_cat(tmp_path: Path) -> None:
+    write_cat_folder(tmp_path)
     data = load_dataset("cat", data_dir=tmp_path)
     assert data.classes == ["non-cat", "cat"] and data.X_train.shape == (4, 12288)
     assert data.X_train.dtype == np.float64
     assert load_dataset("cat", data_dir=tmp_path, dtype="float32").X_test.dtype == np.float32
+
+
+# -- the registry of data sets known by name -----------------------------------------------------
+
+
+def test_importing_the_package_imports_no_optional_dependency() -> None:
+    code = (
+        "import sys, deepmat.data, deepmat.plotting; "
+        "print(sorted(m for m in ('h5py', 'PIL', 'sklearn', 'matplotlib', 'deepmat.cli') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_the_registry_is_what_load_dataset_knows() -> None:
+    assert DATASET_NAMES == tuple(sorted(DATASETS)) == ("cat", "digits", "fashion-mnist", "mnist")
+    assert list(DATASETS) == ["fashion-mnist", "mnist", "digits", "cat"]  # the order help texts list
+    fashion = DATASETS["fashion-mnist"]
+    assert fashion.title == "Fashion-MNIST" and fashion.install == "apt-get install -y dataset-fashion-mnist"
+    assert [name for name, info in DATASETS.items() if info.takes_dir] == ["fashion-mnist", "mnist", "cat"]
+    assert DATASETS["mnist"].default_dir is None and DATASETS["digits"].default_dir is None
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fashion.title = "other"  # type: ignore[misc]
+    assert dataset_key(" Fashion_MNIST ") == "fashion-mnist" and dataset_key("./digits") is None
+
+
+@pytest.mark.parametrize("name", list(DATASETS))
+def test_every_registered_data_set_loads_by_name(tmp_path: Path, name: str) -> None:
+    info = DATASETS[name]
+    assert info.name == name and info.title and info.description
+    if name == "digits":
+        pytest.importorskip("sklearn")
+        kwargs = {}
+    elif name == "cat":
+        kwargs = {"data_dir": write_cat_folder(tmp_path / "cat")}
+    else:
+        kwargs = {"data_dir": write_idx_folder(tmp_path / name)}
+    assert info.takes_dir == ("data_dir" in kwargs)
+    data = load_dataset(name.upper().replace("-", "_"), **kwargs)
+    assert isinstance(data, Dataset) and data.X_train.shape[0] > 0 and data.X_test.shape[0] > 0
+    assert data.classes and data.y_train.dtype == np.int64
+    direct = info.loader(**kwargs)
+    np.testing.assert_array_equal(direct.X_test, data.X_test)
+
+
+def test_registry_default_folders_are_read_when_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import deepmat.data
+
+    fashion = DATASETS["fashion-mnist"]
+    assert fashion.default_dir() == FASHION_MNIST_DIR
+    monkeypatch.setattr(deepmat.data, "FASHION_MNIST_DIR", str(tmp_path / "elsewhere"))
+    assert fashion.default_dir() == str(tmp_path / "elsewhere")
+    monkeypatch.setenv(CAT_DIR_ENV, str(tmp_path / "cats"))
+    assert Path(DATASETS["cat"].default_dir()) == tmp_path / "cats"
 
 
 def test_dataset_from_an_idx_folder(tmp_path: Path) -> None:
@@ -694,3 +818,14 @@ def test_dataset_validates_and_is_frozen() -> None:
         Dataset(X, y, y.astype(float), y, classes=[])
     with pytest.raises(ValueError, match="same number of features"):
         Dataset(X, y, np.zeros((3, 5)), y, classes=[])
+
+
+def test_dataset_carries_optional_pictures() -> None:
+    X, y = np.zeros((3, 4)), np.zeros(3, np.int64)
+    pictures = np.zeros((3, 2, 2), np.uint8)
+    data = Dataset(X, y, X[:1], y[:1], classes=["a"], images_train=pictures)
+    assert data.images_train is pictures and data.images_test is None
+    assert repr(data).endswith("classes=['a'] (1), images_train=(3, 2, 2) uint8)")
+    assert Dataset(X, y, X, y, classes=[]).images_train is None  # without pictures, as before
+    with pytest.raises(ValueError, match=r"images_test must be None or an array of 1 pictures.*\(2, 2, 2\)"):
+        Dataset(X, y, X[:1], y[:1], classes=[], images_test=pictures[:2])

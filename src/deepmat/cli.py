@@ -37,7 +37,6 @@ from typing import Any
 import numpy as np
 
 PROG = "deepmat"
-FASHION_INSTALL = "apt-get install -y dataset-fashion-mnist"
 
 HIDDEN_ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid", "identity")
 OUTPUT_ACTIVATIONS = ("softmax", "sigmoid")
@@ -47,12 +46,6 @@ OPTIMIZER_NAMES = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw")
 SCHEDULES = ("none", "step", "exponential", "cosine", "plateau")
 LAYOUTS = ("columns", "rows")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
-DATA_DISPLAY = {
-    "fashion-mnist": "Fashion-MNIST",
-    "mnist": "MNIST",
-    "digits": "scikit-learn digits",
-    "cat": "cat/non-cat",
-}
 #: the hidden layers of the main job (examples/fashion_mnist.py), and of any other data
 MAIN_JOB_HIDDEN = [512, 256]
 DEFAULT_HIDDEN = [256, 128]
@@ -343,13 +336,12 @@ def _list(names: Any, fmt: str = "{}") -> str:
 # -- data --------------------------------------------------------------------------------------
 
 
-def _data_key(name: str) -> str | None:
-    """The canonical data set name (``fashion-mnist``, ``mnist``, ``digits``, ``cat``), or None
-    for a path."""
-    from deepmat.data import DATASET_NAMES
+def _folder_datasets(conjunction: str) -> str:
+    """The data sets read from a folder, as help and messages list them: ``a, b and c``."""
+    from deepmat.data import DATASETS
 
-    key = name.strip().lower().replace("_", "-")
-    return key if key in DATASET_NAMES else None
+    *names, last = [name for name, info in DATASETS.items() if info.takes_dir]
+    return f"{', '.join(names)} {conjunction} {last}" if names else last
 
 
 def load_data(name: str, data_dir: str | None, dtype: str, main_job: bool = False) -> tuple[Any, str, str]:
@@ -359,32 +351,32 @@ def load_data(name: str, data_dir: str | None, dtype: str, main_job: bool = Fals
     from deepmat import data
 
     if main_job:
-        if data_dir is not None or Path(data.FASHION_MNIST_DIR).is_dir():
-            name, data_dir = "fashion-mnist", data_dir or data.FASHION_MNIST_DIR
+        fashion, digits = data.DATASETS["fashion-mnist"], data.DATASETS["digits"]
+        if data_dir is not None or Path(fashion.default_dir()).is_dir():
+            name, data_dir = fashion.name, data_dir or fashion.default_dir()
         else:
-            dataset = data.load_dataset("digits", dtype=dtype)
-            line = f"data: scikit-learn digits (Fashion-MNIST not installed: {FASHION_INSTALL})"
-            return dataset, line, "digits"
-    key = _data_key(name)
+            dataset = data.load_dataset(digits.name, dtype=dtype)
+            line = f"data: {digits.title} ({fashion.title} not installed: {fashion.install})"
+            return dataset, line, digits.name
+    key = data.dataset_key(name)
+    info = data.DATASETS[key] if key is not None else None
     kwargs: dict[str, Any] = {"dtype": dtype}
     if data_dir is not None:
-        if key not in ("fashion-mnist", "mnist", "cat"):
+        if info is None or not info.takes_dir:
             raise ValueError(
-                f"a data folder (--data-dir {data_dir}) is only used with the data sets fashion-mnist, mnist "
-                f"and cat; {name!r} does not take one"
+                f"a data folder (--data-dir {data_dir}) is only used with the data sets "
+                f"{_folder_datasets('and')}; {name!r} does not take one"
             )
         kwargs["data_dir"] = data_dir
     dataset = data.load_dataset(name if key is None else key, **kwargs)
     counts = f"({dataset.X_train.shape[0]} train / {dataset.X_test.shape[0]} test)"
-    if key is None:
+    if info is None:
         line = f"data: {name} {counts}"
-    elif key == "digits":
-        line = f"data: {DATA_DISPLAY[key]} {counts}"
+    elif not info.takes_dir:
+        line = f"data: {info.title} {counts}"
     else:
-        folder = data_dir
-        if folder is None:
-            folder = data.FASHION_MNIST_DIR if key == "fashion-mnist" else str(data.default_cat_dir())
-        line = f"data: {DATA_DISPLAY[key]} from {folder} {counts}"
+        folder = data_dir if data_dir is not None else info.default_dir()
+        line = f"data: {info.title} from {folder} {counts}"
     return dataset, line, key if key is not None else name
 
 
@@ -609,7 +601,9 @@ def _class_table(per_class: list[dict[str, Any]]) -> str:
 
 
 def _default_out(name: str) -> Path:
-    stem = name if _data_key(name) is not None else (Path(name).stem or "data")
+    from deepmat.data import dataset_key
+
+    stem = name if dataset_key(name) is not None else (Path(name).stem or "data")
     base = Path("runs", f"{stem}-{datetime.now():%Y%m%d-%H%M%S}")
     out, n = base, 1
     while out.exists():
@@ -816,9 +810,11 @@ def _write_plots(out: Path, history: Any, dataset: Any, classes: list[str], test
     n_features = dataset.X_test.shape[1]
     shape = image_shape(n_features)
     if shape is None:
+        from deepmat.data import picture_sizes_text
+
         print(
             f"misclassified.png skipped: rows of {n_features} features are not pictures deepmat knows "
-            "(784 = 28×28 grey, 12288 = 64×64 RGB, 64 = 8×8 grey)"
+            f"({picture_sizes_text()})"
         )
         return
     wrong = np.flatnonzero(test["predicted"] != dataset.y_test)[:25]
@@ -886,82 +882,23 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _image_row(path: Path, n_features: int) -> np.ndarray:
-    """One picture as the row a model of ``n_features`` inputs takes."""
-    from deepmat.data import load_image
-
-    if n_features == 12288:
-        return load_image(path, size=(64, 64))
-    if n_features in (784, 64):
-        side = 28 if n_features == 784 else 8
-        rgb = load_image(path, size=(side, side)).reshape(side * side, 3)
-        grey = rgb @ np.array([0.299, 0.587, 0.114])  # ITU-R 601 luma, Pillow's convert("L")
-        if n_features == 64:  # scikit-learn's digits: grey levels 0..16, divided by 16
-            grey = np.round(grey * 16) / 16
-        return grey.reshape(1, -1)
-    raise ValueError(
-        f"the model takes {n_features} features, which is no picture size deepmat knows (784: 28×28 grey, "
-        "12288: 64×64 RGB, 64: 8×8 grey); give the samples as an .npz (key X) or a .csv instead"
-    )
-
-
-def _read_samples(path: Path, n_features: int) -> tuple[np.ndarray, list[str]]:
-    """Rows ``(n, n_features)`` and a label per row from an .npz (key X) or a .csv file."""
-    if path.suffix.lower() == ".npz":
-        from deepmat.data import _read_npz
-
-        (X,) = _read_npz(path, ("X",))
-        if X.dtype.kind not in "biuf" or X.ndim == 0:
-            raise ValueError(
-                f"{str(path)!r}: 'X' is {X.dtype} {X.shape}; expected numbers, one sample per row"
-            )
-        X = X.reshape(X.shape[0], -1) if X.ndim > 1 else X.reshape(1, -1)
-        X = X / 255.0 if X.dtype == np.uint8 else X.astype(np.float64)
-    else:
-        X = _read_csv_rows(path)
-        if X.shape[1] == n_features + 1:
-            X = X[:, :-1]  # a labelled file: the label is the last column
-    if X.shape[1] != n_features:
-        raise ValueError(
-            f"{str(path)!r} holds samples of {X.shape[1]} features but the model takes {n_features}"
-        )
-    return X, [f"{path.name}[{i}]" for i in range(X.shape[0])]
-
-
-def _read_csv_rows(path: Path) -> np.ndarray:
-    rows: list[list[float]] = []
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        for number, row in enumerate(csv.reader(f), start=1):
-            if not any(cell.strip() for cell in row):
-                continue
-            try:
-                rows.append([float(cell) for cell in row])
-            except ValueError:
-                if number == 1 and not rows:
-                    continue  # a header line
-                raise ValueError(
-                    f"{str(path)!r}, line {number}: expected numbers; received {row!r}"
-                ) from None
-    if not rows or len({len(row) for row in rows}) != 1:
-        raise ValueError(f"{str(path)!r}: expected lines of comma-separated numbers, all of the same length")
-    return np.array(rows, dtype=np.float64)
-
-
 def _prediction_inputs(source: str, n_features: int) -> tuple[np.ndarray, list[str]]:
+    from deepmat.data import image_row, read_samples
+
     path = Path(source)
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
         if not files:
             raise FileNotFoundError(f"folder {str(path)!r} holds no pictures ({', '.join(IMAGE_SUFFIXES)})")
-        return np.vstack([_image_row(p, n_features) for p in files]), [str(p) for p in files]
+        return np.vstack([image_row(p, n_features) for p in files]), [str(p) for p in files]
     if not path.is_file():
         raise FileNotFoundError(
             f"input {str(path)!r} does not exist; expected a picture (PNG/JPEG), an .npz (key X), a .csv "
             "or a folder of pictures"
         )
     if path.suffix.lower() in (".npz", ".csv"):
-        return _read_samples(path, n_features)
-    return _image_row(path, n_features), [str(path)]
+        return read_samples(path, n_features)
+    return image_row(path, n_features), [str(path)]
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
@@ -1168,10 +1105,13 @@ def _add_layer_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def _train_epilog() -> str:
+    from deepmat.data import DATASETS
+
+    fashion = DATASETS["fashion-mnist"]
     keys = "; ".join(f"[{section}] {', '.join(keys)}" for section, keys in SCHEMA.items())
     paragraphs = [
         "Defaults are the main job (examples/fashion.toml): hidden layers 512,256 on the default data "
-        f"(Fashion-MNIST, or scikit-learn's digits when it is not installed: {FASHION_INSTALL}), "
+        f"({fashion.title}, or scikit-learn's digits when it is not installed: {fashion.install}), "
         "256,128 on data you choose; dropout 0.3, he, float32, seed 0; Adam 1e-3, batch 128, 30 epochs, "
         "cosine schedule, validation split 0.1. With --iterations (full-batch gradient descent, the "
         "seeds' form) the training defaults are the seeds': sgd, learning rate 0.0075, no schedule, the "
@@ -1188,6 +1128,7 @@ def _train_epilog() -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     import deepmat
+    from deepmat.data import DATASETS, picture_sizes_text
 
     parser = _Parser(
         prog=PROG,
@@ -1214,10 +1155,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--data",
         type=_arg(_text),
         metavar="NAME|PATH",
-        help="fashion-mnist, mnist, digits, cat, or a folder of IDX files / an .npz / .h5 file",
+        help=f"{', '.join(DATASETS)}, or a folder of IDX files / an .npz / .h5 file",
     )
     train.add_argument(
-        "--data-dir", type=_arg(_text), metavar="DIR", help="the folder of fashion-mnist, mnist or cat"
+        "--data-dir", type=_arg(_text), metavar="DIR", help=f"the folder of {_folder_datasets('or')}"
     )
     train.add_argument(
         "--layers",
@@ -1315,16 +1256,16 @@ def build_parser() -> argparse.ArgumentParser:
         "precision, recall and count.",
     )
     evaluate.add_argument("model", metavar="MODEL", help="a model file (.safetensors) or a run folder")
-    evaluate.add_argument("data", metavar="DATA", help="fashion-mnist, mnist, digits, cat, or a path")
-    evaluate.add_argument("--data-dir", metavar="DIR", help="the folder of fashion-mnist, mnist or cat")
+    evaluate.add_argument("data", metavar="DATA", help=f"{', '.join(DATASETS)}, or a path")
+    evaluate.add_argument("--data-dir", metavar="DIR", help=f"the folder of {_folder_datasets('or')}")
     evaluate.add_argument("--json", action="store_true", help="print the results as JSON")
     evaluate.set_defaults(handler=cmd_evaluate)
 
     predict = commands.add_parser(
         "predict",
         help="classify pictures or samples",
-        description="Classify a picture (PNG/JPEG, resized to the model's input: 784 → 28×28 grey, "
-        "12288 → 64×64 RGB, 64 → 8×8 grey in 0..16/16), a folder of pictures, or the rows of an .npz "
+        description="Classify a picture (PNG/JPEG, resized to the model's input: "
+        f"{picture_sizes_text(' → ', values=True)}), a folder of pictures, or the rows of an .npz "
         "(key X) or .csv file. Prints each input's most probable classes and their probabilities.",
     )
     predict.add_argument("model", metavar="MODEL", help="a model file (.safetensors) or a run folder")
@@ -1404,7 +1345,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--data", metavar="NAME|PATH", help="take the samples (and a config's sizes) from this data"
     )
-    check.add_argument("--data-dir", metavar="DIR", help="the folder of fashion-mnist, mnist or cat")
+    check.add_argument("--data-dir", metavar="DIR", help=f"the folder of {_folder_datasets('or')}")
     check.set_defaults(handler=cmd_gradcheck)
     return parser
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from deepmat._checks import check_number
+from deepmat.data.images import PICTURE_SIZES
 
 
 def plot_cost_curve(
@@ -65,8 +66,9 @@ def plot_cost_curve(
 
 
 #: How a row of pixels is shown, by its number of features: 28×28 grey (MNIST, Fashion-MNIST),
-#: 64×64 RGB (the cat pictures), 8×8 grey (scikit-learn's digits).
-IMAGE_SHAPES: dict[int, tuple[int, ...]] = {784: (28, 28), 12288: (64, 64, 3), 64: (8, 8)}
+#: 64×64 RGB (the cat pictures), 8×8 grey (scikit-learn's digits) — the shapes of
+#: :data:`deepmat.data.images.PICTURE_SIZES`, the one table of picture sizes.
+IMAGE_SHAPES: dict[int, tuple[int, ...]] = {n: size.shape for n, size in PICTURE_SIZES.items()}
 
 
 def image_shape(n_features: int) -> tuple[int, ...] | None:

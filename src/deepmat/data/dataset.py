@@ -1,0 +1,105 @@
+"""The one container of :mod:`deepmat.data`: :class:`Dataset`, a data set in the row layout of
+:class:`deepmat.Network`, split into a training and a test part.
+
+Shapes: ``X_train (m_train, n_features)`` and ``X_test (m_test, n_features)`` floats, one
+sample per row; ``y_train (m_train,)`` and ``y_test (m_test,)`` labels; ``classes[label]``
+names a label; optionally the pictures as stored, ``images_train (m_train, height, width[,
+channels])`` and ``images_test``, for display. :data:`CatData`, the cat/non-cat data's container
+of old, is the same class.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """A data set in row layout, split into a training and a test part.
+
+    Shape:
+        - ``X_train``: ``(m_train, n_features)`` floats (float32 unless the loader was asked
+          for float64), one sample per row
+        - ``y_train``: ``(m_train,)`` int64 class labels (float64 for regression targets)
+        - ``X_test``: ``(m_test, n_features)``, ``y_test``: ``(m_test,)``, the same dtypes
+        - ``classes``: the class names, ``classes[label]`` names a label (empty when ``y`` is not
+          class labels)
+        - ``images_train``: ``(m_train, height, width[, channels])`` or None, ``images_test``:
+          ``(m_test, ...)`` or None — the pictures as stored (uint8 for the cat data), for display
+
+    The arrays are stored as given, not copied; the constructor checks that the shapes agree.
+    """
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    classes: list[str]
+    images_train: np.ndarray | None = field(default=None, repr=False)
+    images_test: np.ndarray | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        for part in ("train", "test"):
+            X, y = getattr(self, f"X_{part}"), getattr(self, f"y_{part}")
+            if not isinstance(X, np.ndarray) or X.ndim != 2:
+                raise ValueError(
+                    f"Dataset X_{part} must be a 2-D array (n_samples, n_features); received {describe(X)}"
+                )
+            if not isinstance(y, np.ndarray) or y.ndim != 1 or y.shape[0] != X.shape[0]:
+                raise ValueError(
+                    f"Dataset y_{part} must be a 1-D array of {X.shape[0]} labels, one per row of "
+                    f"X_{part}; received {describe(y)}"
+                )
+            images = getattr(self, f"images_{part}")
+            if images is not None and (
+                not isinstance(images, np.ndarray) or images.ndim < 2 or images.shape[0] != X.shape[0]
+            ):
+                raise ValueError(
+                    f"Dataset images_{part} must be None or an array of {X.shape[0]} pictures, one per "
+                    f"row of X_{part}; received {describe(images)}"
+                )
+        if self.X_train.shape[1] != self.X_test.shape[1]:
+            raise ValueError(
+                f"Dataset X_train and X_test must have the same number of features; received "
+                f"{self.X_train.shape} and {self.X_test.shape}"
+            )
+        object.__setattr__(self, "classes", [str(c) for c in self.classes])
+
+    def __repr__(self) -> str:
+        names = [repr(c) for c in self.classes]
+        if len(names) > 4:
+            names = [*names[:2], "…", names[-1]]
+        return (
+            f"Dataset(X_train={describe(self.X_train)}, y_train={describe(self.y_train)}, "
+            f"X_test={describe(self.X_test)}, y_test={describe(self.y_test)}, "
+            f"classes=[{', '.join(names)}] ({len(self.classes)})"
+            + "".join(
+                f", images_{part}={describe(getattr(self, f'images_{part}'))}"
+                for part in ("train", "test")
+                if getattr(self, f"images_{part}") is not None
+            )
+            + ")"
+        )
+
+
+#: The cat/non-cat data's container of old: the same class as :class:`Dataset`, whose
+#: ``images_train``/``images_test`` hold the cat pictures, so that old code keeps working.
+CatData = Dataset
+
+
+def describe(value: Any) -> str:
+    """``(60000, 784) float32`` for an array, the type's name for anything else."""
+    if isinstance(value, np.ndarray):
+        return f"{value.shape} {value.dtype}"
+    return f"a {type(value).__name__}"
+
+
+def label_names(*labels: np.ndarray) -> list[str]:
+    """'0', '1', … up to the largest integer label of the ``(m,)`` arrays ``labels`` (no names
+    for non-integer targets)."""
+    if not all(y.dtype.kind in "iu" for y in labels) or not any(y.size for y in labels):
+        return []
+    return [str(i) for i in range(max(int(y.max()) for y in labels if y.size) + 1)]

@@ -1,0 +1,430 @@
+"""Your own files, in the row layout of :class:`deepmat.Network`:
+
+- :func:`load_npz` (``np.savez`` archives, never unpickled), :func:`load_hdf5` (``.h5``/``.hdf5``,
+  through h5py) and :func:`load_csv` (one sample per line, numbers) each give ``(X, y)``: ``X``
+  ``(n_samples, ...)`` and ``y`` ``(n_samples,)``;
+- :func:`load_csv_rows`: a CSV file of numbers without labels, ``(n, d)``, and
+  :func:`read_samples`: the samples to predict, ``(n, n_features)``, from an .npz (key ``X``)
+  or a CSV file (a labelled file's last column dropped) — the one CSV parser serves all three;
+- :func:`load_split`: an .npz or HDF5 file holding ``X_train``, ``y_train``, ``X_test``,
+  ``y_test`` (and optionally ``classes``) as a :class:`~deepmat.data.Dataset`;
+- :func:`read_npz`, :func:`read_hdf5` (the one HDF5 reader, also of the cat files),
+  :func:`decode_names`: the named arrays and the class names of a file, as stored, for the
+  loaders above and the other modules of :mod:`deepmat.data`.
+
+h5py is optional (``pip install deepmat[data]``).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from array import array
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from deepmat._checks import check_dtype_name
+from deepmat.data.checks import existing_file, optional_import
+from deepmat.data.dataset import Dataset, describe, label_names
+from deepmat.preprocessing import scale
+
+#: What :func:`load_split` reads: the four arrays of a data set split in two.
+SPLIT_KEYS = ("X_train", "y_train", "X_test", "y_test")
+#: The file name endings of .npz archives and of HDF5 files.
+NPZ_SUFFIXES = (".npz",)
+HDF5_SUFFIXES = (".h5", ".hdf5", ".hdf")
+
+
+def load_hdf5(path: str | os.PathLike, x_key: str, y_key: str) -> tuple[np.ndarray, np.ndarray]:
+    """Two datasets of an HDF5 file, as stored: ``X`` ``(n_samples, ...)`` and ``y``
+    ``(n_samples, ...)``.
+
+    Args:
+        path: the HDF5 file.
+        x_key, y_key: the datasets' names (paths such as ``"train/x"`` reach into groups).
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+        ValueError: the file is not HDF5; a key is missing (the message lists the datasets the
+            file holds); a dataset is not numeric; X and y hold different numbers of samples.
+        ImportError: h5py is not installed.
+    """
+    X, y = read_hdf5(path, (x_key, y_key))
+    _check_pair(str(path), x_key, X, y_key, y)
+    return X, y
+
+
+class MissingDatasets(ValueError):
+    """Raised by :func:`read_hdf5` when a file lacks datasets it was asked for.
+
+    Attributes:
+        missing: the keys asked for that are not datasets of the file.
+        top_level: the sorted names at the file's root (datasets and groups), for messages.
+    """
+
+    def __init__(self, message: str, missing: list[str], top_level: list[str]) -> None:
+        super().__init__(message)
+        self.missing, self.top_level = missing, top_level
+
+
+def read_hdf5(
+    path: str | os.PathLike, keys: tuple[str, ...], optional: tuple[str, ...] = (), expected: str = ""
+) -> list[Any]:
+    """The datasets ``keys`` (then ``optional`` ones, None when absent) of one HDF5 file, as
+    stored: the one HDF5 reader of :mod:`deepmat.data`.
+
+    Args:
+        path: the HDF5 file.
+        keys: the datasets that must be there (paths such as ``"train/x"`` reach into groups).
+        optional: datasets read when present.
+        expected: what the messages say was expected (default: ``expected an HDF5 file with
+            datasets [keys]``).
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+        ValueError: the file is not HDF5 (or is truncated).
+        MissingDatasets: a key is missing; the message lists the datasets the file holds.
+        ImportError: h5py is not installed.
+    """
+    h5py = optional_import("h5py", "reading HDF5 files needs h5py")
+    expected = expected or f"expected an HDF5 file with datasets {list(keys)}"
+    file = existing_file(path, "HDF5 file", expected)
+    try:
+        with h5py.File(file, "r") as f:
+            missing = [key for key in keys if not isinstance(f.get(key), h5py.Dataset)]
+            if missing:
+                names: list[str] = []
+                f.visititems(lambda name, obj: names.append(name) if isinstance(obj, h5py.Dataset) else None)
+                raise MissingDatasets(
+                    f"{str(file)!r} has no dataset {', '.join(map(repr, missing))}; expected "
+                    f"{list(keys)}; the file holds {_key_list(names)}",
+                    missing,
+                    sorted(f),
+                )
+            values = [f[key][()] for key in keys]
+            values += [f[key][()] if isinstance(f.get(key), h5py.Dataset) else None for key in optional]
+            return values
+    except OSError as error:  # h5py raises OSError for files that are not HDF5 or are truncated
+        raise ValueError(f"{str(file)!r} cannot be read as HDF5 ({error}); {expected}") from None
+
+
+def decode_names(stored: Any) -> list[str]:
+    """Class names as a file stores them — an array of UTF-8 bytes or of str, of any shape
+    (e.g. ``[b'non-cat', b'cat']``) — as a flat list of str.
+
+    Raises:
+        UnicodeDecodeError: bytes that are not UTF-8 (a ValueError).
+    """
+    return [c.decode("utf-8") if isinstance(c, bytes) else str(c) for c in np.ravel(stored).tolist()]
+
+
+def _key_list(names: list[str]) -> str:
+    shown = ", ".join(repr(n) for n in sorted(names)[:20])
+    return f"[{shown}{', …' if len(names) > 20 else ''}]" if names else "no datasets at all"
+
+
+def load_npz(path: str | os.PathLike, x_key: str = "X", y_key: str = "y") -> tuple[np.ndarray, np.ndarray]:
+    """Two arrays of an ``.npz`` archive (``np.savez``), as stored: ``X`` ``(n_samples, ...)``
+    and ``y`` ``(n_samples, ...)``.
+
+    The archive is opened with ``np.load(path, allow_pickle=False)``: object arrays, which only
+    unpickling (able to run arbitrary code) can read, are refused.
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+        ValueError: the file is not an .npz archive; a key is missing (the message lists the
+            keys it holds); an array is an object array or not numeric; X and y hold different
+            numbers of samples.
+    """
+    X, y = read_npz(path, (x_key, y_key))
+    _check_pair(str(path), x_key, X, y_key, y)
+    return X, y
+
+
+def read_npz(path: str | os.PathLike, keys: tuple[str, ...], optional: tuple[str, ...] = ()) -> list[Any]:
+    """The arrays ``keys`` (then ``optional`` ones, None when absent) of one .npz archive, as
+    stored; object arrays are refused (``allow_pickle=False``).
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+        ValueError: the file is not an .npz archive; a key is missing (the message lists the keys
+            it holds); an array cannot be read.
+    """
+    expected = f"expected an .npz archive (np.savez) with arrays {list(keys)}"
+    file = existing_file(path, ".npz file", expected)
+    with open(file, "rb") as f:
+        start = f.read(4)
+    if start[:2] != b"PK":  # every zip archive starts with a "PK" record
+        found = start.hex(" ") if start else "none (the file is empty)"
+        raise ValueError(f"{str(file)!r} is not an .npz archive: first bytes {found}; {expected}")
+    try:
+        archive = np.load(file, allow_pickle=False)
+    except Exception as error:  # zipfile.BadZipFile, OSError, ValueError, EOFError, ...
+        raise ValueError(f"{str(file)!r} cannot be read as an .npz archive ({error}); {expected}") from None
+    if not isinstance(archive, np.lib.npyio.NpzFile):  # pragma: no cover - a zip is always an NpzFile
+        raise ValueError(f"{str(file)!r} holds a single array, not an archive; {expected}")
+    with archive:
+        missing = [key for key in keys if key not in archive.files]
+        if missing:
+            raise ValueError(
+                f"{str(file)!r} has no array {', '.join(map(repr, missing))}; {expected}; the archive "
+                f"holds {_key_list(archive.files)}"
+            )
+        values = []
+        for key in (*keys, *optional):
+            if key not in archive.files:
+                values.append(None)
+                continue
+            try:
+                values.append(archive[key])
+            except ValueError as error:
+                if "allow_pickle" in str(error):
+                    raise ValueError(
+                        f"{str(file)!r}: {key!r} is an object array, which only unpickling can read, and "
+                        "deepmat never unpickles (it can run arbitrary code); save numbers, e.g. "
+                        "np.savez(path, X=X.astype(np.float64), y=y.astype(np.int64))"
+                    ) from None
+                raise ValueError(f"{str(file)!r}: {key!r} cannot be read ({error})") from None
+            except Exception as error:  # a corrupt member: BadZipFile, zlib.error, EOFError, ...
+                raise ValueError(f"{str(file)!r}: {key!r} cannot be read ({error}); {expected}") from None
+    return values
+
+
+def _check_pair(source: str, x_key: str, X: Any, y_key: str, y: Any) -> None:
+    """Raise unless ``X`` and ``y`` are numeric arrays with as many samples each."""
+    for key, value in ((x_key, X), (y_key, y)):
+        if not isinstance(value, np.ndarray) or value.dtype.kind not in "biuf" or value.ndim == 0:
+            raise ValueError(
+                f"{source!r}: {key!r} is {describe(value)}; expected an array of numbers with one "
+                "sample per row"
+            )
+    if X.shape[0] != y.shape[0]:
+        raise ValueError(
+            f"{source!r}: {x_key!r} holds {X.shape[0]} samples {X.shape} but {y_key!r} holds "
+            f"{y.shape[0]} {y.shape}; expected one label per sample"
+        )
+
+
+def load_csv(
+    path: str | os.PathLike,
+    label_column: int | str = -1,
+    delimiter: str = ",",
+    skip_header: bool | str = "auto",
+) -> tuple[np.ndarray, np.ndarray]:
+    """A CSV file of numbers, one sample per line: ``X`` ``(n, d)`` float64 and ``y`` ``(n,)``.
+
+    Args:
+        path: the file (UTF-8; blank lines are skipped).
+        label_column: the column holding the labels: an index (negative counts from the end,
+            the default -1 is the last column) or, when the file has a header, its name.
+        delimiter: the one character separating cells.
+        skip_header: ``"auto"`` (default) skips the first line when one of its cells is not a
+            number; ``True`` always skips it, ``False`` never does.
+
+    Returns:
+        ``(X, y)``: ``X`` ``(n, d)`` float64 with the other ``d`` columns in file order; ``y``
+        ``(n,)`` int64 when every label is a whole number, else float64.
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+        ValueError: the file is empty or holds only a header; a line has a different number of
+            cells than the first; a cell is not a number (each names the line and column);
+            ``label_column`` is out of range or not a header name.
+    """
+    _check_csv_options(delimiter, skip_header)
+    if isinstance(label_column, bool) or not isinstance(label_column, (int, np.integer, str)):
+        raise TypeError(
+            f"label_column must be a column index or a header name; received {label_column!r} "
+            f"({type(label_column).__name__})"
+        )
+    X, y = _parse_csv(path, delimiter, skip_header, label_column)
+    whole = np.isfinite(y).all() and np.abs(y).max() < 2**53 and (y == np.floor(y)).all()
+    return X, (y.astype(np.int64) if whole else y)
+
+
+def load_csv_rows(
+    path: str | os.PathLike, delimiter: str = ",", skip_header: bool | str = "auto"
+) -> np.ndarray:
+    """A CSV file of numbers without a label column: one sample per line, ``(n, d)`` float64.
+
+    The same reading as :func:`load_csv` (UTF-8, blank lines skipped, ``skip_header`` the same),
+    every column kept.
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+        ValueError: the file is empty or holds only a header; a line has a different number of
+            cells than the first; a cell is not a number (each names the file, line and column).
+    """
+    _check_csv_options(delimiter, skip_header)
+    return _parse_csv(path, delimiter, skip_header, None)[0]
+
+
+def _check_csv_options(delimiter: str, skip_header: bool | str) -> None:
+    if not isinstance(delimiter, str) or len(delimiter) != 1:
+        raise ValueError(f"delimiter must be one character; received {delimiter!r}")
+    if not (isinstance(skip_header, bool) or skip_header == "auto"):
+        raise ValueError(f"skip_header must be 'auto', True or False; received {skip_header!r}")
+
+
+def _parse_csv(
+    path: str | os.PathLike, delimiter: str, skip_header: bool | str, label_column: int | str | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The one CSV parser: ``(X (n, d), y (n,))`` float64, ``y`` the column ``label_column`` taken
+    out of each line (an empty ``y`` when it is None: every column goes to ``X``)."""
+    file = existing_file(path, "CSV file", "expected a text file of comma-separated numbers")
+    name = str(file)
+    features, labels = array("d"), array("d")
+    n_columns = n_rows = label_index = first_line = 0
+    header: list[str] | None = None
+    try:
+        with open(file, newline="", encoding="utf-8-sig") as f:
+            reader = csv.reader(f, delimiter=delimiter)
+            for row in reader:
+                if not any(cell.strip() for cell in row):
+                    continue  # a blank line
+                line = reader.line_num
+                if not n_columns:  # the first line: the header, or the first data row
+                    n_columns, first_line = len(row), line
+                    if skip_header is True or (skip_header == "auto" and _numbers(row) is None):
+                        header = row
+                    if label_column is not None:
+                        label_index = _label_index(label_column, header, n_columns, name)
+                    if header is not None:
+                        continue
+                if len(row) != n_columns:
+                    raise ValueError(
+                        f"{name!r}, line {line}: {len(row)} cells, expected {n_columns} as on line "
+                        f"{first_line}{' (the header)' if header is not None else ''}; "
+                        f"every line needs the same number of {delimiter!r}-separated cells"
+                    )
+                values = _numbers(row)
+                if values is None:
+                    raise _cell_error(name, line, row, skip_header is False and line == first_line)
+                if label_column is not None:
+                    labels.append(values.pop(label_index))
+                features.extend(values)
+                n_rows += 1
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{name!r} is not UTF-8 text ({error}); expected a CSV file of numbers") from None
+    except csv.Error as error:
+        raise ValueError(
+            f"{name!r} cannot be read as CSV ({error}); expected a CSV file of numbers"
+        ) from None
+    if n_rows == 0:
+        what = "holds only a header line" if header is not None else "is empty"
+        raise ValueError(f"{name!r} {what}; expected lines of {delimiter!r}-separated numbers")
+    X = np.frombuffer(features, dtype=np.float64).reshape(n_rows, -1)  # no copy
+    return X, np.frombuffer(labels, dtype=np.float64)
+
+
+def _numbers(row: list[str]) -> list[float] | None:
+    """The cells of ``row`` as floats, or None if one of them is not a number."""
+    try:
+        return [float(cell) for cell in row]
+    except ValueError:
+        return None
+
+
+def _cell_error(name: str, line: int, row: list[str], maybe_header: bool) -> ValueError:
+    column, cell = next((j, c) for j, c in enumerate(row) if _numbers([c]) is None)
+    hint = "; if this line is a header, pass skip_header=True or 'auto'" if maybe_header else ""
+    return ValueError(
+        f"{name!r}, line {line}, column {column + 1}: {cell!r} is not a number; expected numeric cells{hint}"
+    )
+
+
+def _label_index(label_column: int | str, header: list[str] | None, n_columns: int, name: str) -> int:
+    """The 0-based index of the label column among ``n_columns``."""
+    if n_columns < 2:
+        raise ValueError(
+            f"{name!r} has {n_columns} column; expected at least 2, the label and one or more features"
+        )
+    if isinstance(label_column, str):
+        names = [cell.strip() for cell in header] if header is not None else None
+        if names is None:
+            raise ValueError(
+                f"label_column={label_column!r} names a column, but {name!r} has no header line; "
+                f"pass the column's index (0..{n_columns - 1} or -1 for the last)"
+            )
+        if label_column.strip() not in names:
+            raise ValueError(
+                f"label_column={label_column!r} is not in the header of {name!r}; it holds {names}"
+            )
+        return names.index(label_column.strip())
+    if not -n_columns <= label_column < n_columns:
+        raise ValueError(
+            f"label_column={label_column} is out of range for {name!r}, which has {n_columns} columns; "
+            f"expected {-n_columns}..{n_columns - 1}"
+        )
+    return int(label_column) % n_columns
+
+
+def load_split(path: str | os.PathLike, dtype: str = "float32", classes: list[str] | None = None) -> Dataset:
+    """A :class:`~deepmat.data.Dataset` from an .npz or HDF5 file (told apart by
+    :data:`HDF5_SUFFIXES`) holding the arrays ``X_train``, ``y_train``, ``X_test``, ``y_test``
+    and optionally ``classes``.
+
+    X is flattened to rows ``(m, n_features)`` (a view); uint8 X is divided by 255 and other X
+    converted to ``dtype``; integer y becomes ``(m,)`` int64 (``(m, 1)`` labels are flattened).
+    Without names from the file or ``classes=``, integer labels are named '0', '1', ….
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+        ValueError: the file cannot be read, lacks one of the four arrays, or holds arrays that
+            are not numbers or do not agree.
+        ImportError: h5py is not installed (HDF5 files).
+    """
+    resolved = check_dtype_name(dtype)
+    read = read_hdf5 if Path(path).suffix.lower() in HDF5_SUFFIXES else read_npz
+    X_train, y_train, X_test, y_test, stored_classes = read(path, SPLIT_KEYS, ("classes",))
+    parts = []
+    for part, X, y in (("train", X_train, y_train), ("test", X_test, y_test)):
+        _check_pair(str(path), f"X_{part}", X, f"y_{part}", y)
+        rows = X.reshape(X.shape[0], -1)
+        X = scale(rows, 255, resolved) if rows.dtype == np.uint8 else rows.astype(resolved, copy=False)
+        y = y.reshape(-1) if y.ndim == 2 and 1 in y.shape else y  # (m, 1) labels
+        y = y.astype(np.int64, copy=False) if y.dtype.kind in "biu" else y
+        parts.append((X, y))
+    (X_train, y_train), (X_test, y_test) = parts
+    if classes is None and stored_classes is not None:
+        classes = decode_names(stored_classes)
+    if classes is None:
+        classes = label_names(y_train, y_test)
+    return Dataset(X_train, y_train, X_test, y_test, classes=classes)
+
+
+def read_samples(path: str | os.PathLike, n_features: int) -> tuple[np.ndarray, list[str]]:
+    """The samples to give a model of ``n_features`` inputs, from an .npz archive (key ``X``)
+    or a CSV file (any other name): ``(X (n, n_features) float64, names)``, ``names[i]`` =
+    ``"<file name>[i]"``.
+
+    An .npz ``X`` is flattened to rows (one sample per row; a 1-D ``X`` is one sample) and
+    divided by 255 when it is uint8. A CSV file is read by :func:`load_csv_rows` (an optional
+    header line skipped); when it has ``n_features + 1`` columns, it is a labelled file and its
+    last column, the label, is dropped.
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+        ValueError: the file cannot be read (the message names the line and column of a bad
+            CSV cell); ``X`` is not numbers; the samples do not have ``n_features`` values.
+    """
+    path = Path(path)
+    if path.suffix.lower() in NPZ_SUFFIXES:
+        (X,) = read_npz(path, ("X",))
+        if X.dtype.kind not in "biuf" or X.ndim == 0:
+            raise ValueError(
+                f"{str(path)!r}: 'X' is {X.dtype} {X.shape}; expected numbers, one sample per row"
+            )
+        X = X.reshape(X.shape[0], -1) if X.ndim > 1 else X.reshape(1, -1)
+        X = X / 255.0 if X.dtype == np.uint8 else X.astype(np.float64)
+    else:
+        X = load_csv_rows(path)
+        if X.shape[1] == n_features + 1:
+            X = X[:, :-1]  # a labelled file: the label is the last column
+    if X.shape[1] != n_features:
+        raise ValueError(
+            f"{str(path)!r} holds samples of {X.shape[1]} features but the model takes {n_features}"
+        )
+    return X, [f"{path.name}[{i}]" for i in range(X.shape[0])]
