@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 from deepmat import cli
+from deepmat.cli.sources import load_data
 from deepmat.data import CAT_DIR_ENV, DATASETS, FASHION_MNIST_CLASSES
 
 pytest.importorskip("sklearn")
@@ -267,7 +268,7 @@ def test_a_data_folder_for_a_data_set_without_one_is_refused(tmp_path):
     with pytest.raises(
         ValueError, match="only used with the data sets fashion-mnist, mnist and cat; 'digits'"
     ):
-        cli.load_data("digits", str(tmp_path), "float32")
+        load_data("digits", str(tmp_path), "float32")
 
 
 def test_main_job_falls_back_to_digits_without_fashion_mnist(tmp_path, monkeypatch, capsys):

@@ -138,10 +138,10 @@ class Activation(NamedTuple):
 ACTIVATIONS: dict[str, Activation] = {
     a.name: a
     for a in (
-        Activation("sigmoid", sigmoid, sigmoid_backward),
         Activation("relu", relu, relu_backward),
         Activation("leaky_relu", leaky_relu, leaky_relu_backward),
         Activation("tanh", tanh, tanh_backward),
+        Activation("sigmoid", sigmoid, sigmoid_backward),
         Activation("softmax", softmax, softmax_backward, hidden=False),
         Activation("identity", identity, identity_backward),
     )

@@ -54,7 +54,14 @@ from deepmat.data.idx import (
     load_idx_folder,
     load_mnist,
 )
-from deepmat.data.images import PICTURE_SIZES, PictureSize, image_row, load_image, picture_sizes_text
+from deepmat.data.images import (
+    IMAGE_SUFFIXES,
+    PICTURE_SIZES,
+    PictureSize,
+    image_row,
+    load_image,
+    picture_sizes_text,
+)
 from deepmat.data.tables import (
     HDF5_SUFFIXES,
     NPZ_SUFFIXES,
@@ -78,6 +85,7 @@ __all__ = [
     "FASHION_MNIST_INSTALL",
     "IDX_FILES",
     "IDX_TYPES",
+    "IMAGE_SUFFIXES",
     "MNIST_CLASSES",
     "PICTURE_SIZES",
     "CatData",

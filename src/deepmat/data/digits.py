@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from deepmat._checks import check_dtype_name
+from deepmat._checks import check_dtype_name, check_number
 from deepmat.data.dataset import Dataset
 from deepmat.data.idx import MNIST_CLASSES
 from deepmat.preprocessing import scale, train_val_split
@@ -29,12 +29,7 @@ def load_digits(dtype: str = "float32", test_fraction: float = 0.2, seed: int | 
         ValueError: ``test_fraction`` is not in (0, 1), ``dtype`` is not float32/float64.
     """
     resolved = check_dtype_name(dtype)
-    if (
-        isinstance(test_fraction, bool)
-        or not isinstance(test_fraction, (int, float, np.integer, np.floating))
-        or not 0 < test_fraction < 1
-    ):
-        raise ValueError(f"test_fraction must be a number in (0, 1); received {test_fraction!r}")
+    test_fraction = check_number(test_fraction, "test_fraction", 0, 1, low_open=True, high_open=True)
     try:
         from sklearn.datasets import load_digits as sklearn_load_digits
     except ImportError as error:

@@ -30,6 +30,9 @@ import numpy as np
 
 from deepmat.data.checks import existing_file, optional_import
 
+#: the file endings ``deepmat predict`` takes for pictures (in a folder of them)
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+
 #: ITU-R 601 luma, the weights of Pillow's ``convert("L")``: grey = 0.299 R + 0.587 G + 0.114 B.
 LUMA = np.array([0.299, 0.587, 0.114])
 

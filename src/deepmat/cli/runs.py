@@ -1,0 +1,128 @@
+"""The run folder ``deepmat train`` writes: the model, the resolved config, the metrics, the
+per-epoch history, the plots and the checkpoint — and the lines that describe a run."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from deepmat.callbacks import History
+from deepmat.data import dataset_key, picture_sizes_text
+from deepmat.io import atomic_write
+from deepmat.network import Network
+from deepmat.plotting import image_shape, plot_confusion_matrix, plot_history, plot_misclassified
+
+#: what a finished run folder holds (and checkpoint.safetensors, written as it trains)
+RUN_FILES = (
+    "model.safetensors",
+    "config.json",
+    "metrics.json",
+    "history.csv",
+    "loss.png",
+    "accuracy.png",
+    "confusion_matrix.png",
+    "misclassified.png",
+)
+#: the columns of history.csv after ``epoch``
+HISTORY_COLUMNS = ("loss", "accuracy", "val_loss", "val_accuracy", "lr")
+
+
+def default_out(name: str) -> Path:
+    """``runs/<data>-<YYYYmmdd-HHMMSS>`` (with ``-2``, ``-3`` … if it exists)."""
+    stem = name if dataset_key(name) is not None else (Path(name).stem or "data")
+    base = Path("runs", f"{stem}-{datetime.now():%Y%m%d-%H%M%S}")
+    out, n = base, 1
+    while out.exists():
+        n += 1
+        out = base.with_name(f"{base.name}-{n}")
+    return out
+
+
+def write_json(path: Path, value: Any) -> None:
+    atomic_write(path, (json.dumps(value, indent=2) + "\n").encode("utf-8"))
+
+
+def write_history(path: Path, history: History) -> None:
+    """history.csv: one row per epoch (1-based), the metrics at full precision."""
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(("epoch", *HISTORY_COLUMNS))
+    values = history.history
+    for row, epoch in enumerate(history.epoch):
+        cells = [values[c][row] if c in values and row < len(values[c]) else "" for c in HISTORY_COLUMNS]
+        writer.writerow((epoch + 1, *(repr(float(c)) if c != "" else "" for c in cells)))
+    atomic_write(path, text.getvalue().encode("utf-8"))
+
+
+def write_plots(out: Path, history: History, dataset: Any, classes: list[str], test: dict, unit: str) -> None:
+    """loss.png, accuracy.png, confusion_matrix.png and, for pictures, misclassified.png."""
+    plot_history(history.history, out / "loss.png", "loss", title="Loss (cost J)", xlabel=unit)
+    if "accuracy" in history.history:
+        plot_history(history.history, out / "accuracy.png", "accuracy", title="Accuracy", xlabel=unit)
+    plot_confusion_matrix(test["confusion"], classes, out / "confusion_matrix.png")
+    n_features = dataset.X_test.shape[1]
+    shape = image_shape(n_features)
+    if shape is None:
+        print(
+            f"misclassified.png skipped: rows of {n_features} features are not pictures deepmat knows "
+            f"({picture_sizes_text()})"
+        )
+        return
+    wrong = np.flatnonzero(test["predicted"] != dataset.y_test)[:25]
+    pictures = np.asarray(dataset.X_test[wrong], dtype=np.float64).reshape(len(wrong), *shape)
+    plot_misclassified(
+        pictures, dataset.y_test[wrong], test["predicted"][wrong], classes, out / "misclassified.png"
+    )
+
+
+def count(n: int, unit: str) -> str:
+    return f"{n} {unit}{'' if n == 1 else 's'}"
+
+
+def describe_model(net: Network, model: dict[str, Any]) -> str:
+    n_params = sum(int(p.size) for p in net.params.values())
+    extras = []
+    if model["dropout"]:
+        extras.append(f"dropout {model['dropout']:g}")
+    if model["batch_norm"]:
+        extras.append("batch norm")
+    if model["l2"]:
+        extras.append(f"L2 {model['l2']:g}")
+    extras += [f"init {model['init']}", model["dtype"], f"seed {model['seed']}"]
+    dims = "-".join(str(n) for n in model["layers"])
+    return (
+        f"model: {dims}, {model['activation']} → {model['output_activation']}, {', '.join(extras)} "
+        f"({n_params:,} parameters)"
+    )
+
+
+def describe_training(train: dict[str, Any]) -> str:
+    parts = [f"{train['optimizer']} (learning rate {train['learning_rate']:g})"]
+    if train.get("iterations"):
+        parts += ["full batch", count(train["iterations"], "iteration")]
+    else:
+        parts += [f"batch {train['batch_size']}", count(train["epochs"], "epoch")]
+    if train["schedule"] != "none":
+        parts.append(f"{train['schedule']} schedule")
+    if train.get("validation_split"):
+        parts.append(f"validation split {train['validation_split']:g}")
+    if train.get("early_stopping"):
+        parts.append(f"early stopping (patience {train['early_stopping']})")
+    return "train: " + ", ".join(parts)
+
+
+def class_table(per_class: list[dict[str, Any]]) -> str:
+    """Per class: precision, recall and count, aligned."""
+    width = max(5, *(len(row["class"]) for row in per_class))
+    lines = [f"{'class':<{width}}  precision  recall  count"]
+    for row in per_class:
+        lines.append(
+            f"{row['class']:<{width}}  {row['precision']:9.4f}  {row['recall']:6.4f}  {row['count']:5d}"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,148 @@
+"""What the commands read: data sets (by registered name or path), models (a file or a run
+folder), and the network a model file or config file describes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import deepmat
+from deepmat import data
+from deepmat.cli.config import (
+    build_network,
+    datasets_text,
+    fit_to_data,
+    layers_without_data,
+    read_config_file,
+    settle,
+)
+from deepmat.network import Network
+
+
+def load_data(name: str, data_dir: str | None, dtype: str, main_job: bool = False) -> tuple[Any, str, str]:
+    """``(Dataset, description line, canonical name)`` for a data set name or path.
+
+    ``main_job``: no data was asked for: Fashion-MNIST where it is installed, else digits."""
+    if main_job:
+        fashion, digits = data.DATASETS["fashion-mnist"], data.DATASETS["digits"]
+        if data_dir is not None or Path(fashion.default_dir()).is_dir():
+            name, data_dir = fashion.name, data_dir or fashion.default_dir()
+        else:
+            dataset = data.load_dataset(digits.name, dtype=dtype)
+            line = f"data: {digits.title} ({fashion.title} not installed: {fashion.install})"
+            return dataset, line, digits.name
+    key = data.dataset_key(name)
+    info = data.DATASETS[key] if key is not None else None
+    kwargs: dict[str, Any] = {"dtype": dtype}
+    if data_dir is not None:
+        if info is None or not info.takes_dir:
+            raise ValueError(
+                f"a data folder (--data-dir {data_dir}) is only used with the data sets "
+                f"{datasets_text('and', folders_only=True)}; {name!r} does not take one"
+            )
+        kwargs["data_dir"] = data_dir
+    dataset = data.load_dataset(name if key is None else key, **kwargs)
+    counts = f"({dataset.X_train.shape[0]} train / {dataset.X_test.shape[0]} test)"
+    if info is None:
+        line = f"data: {name} {counts}"
+    elif not info.takes_dir:
+        line = f"data: {info.title} {counts}"
+    else:
+        folder = data_dir if data_dir is not None else info.default_dir()
+        line = f"data: {info.title} from {folder} {counts}"
+    return dataset, line, key if key is not None else name
+
+
+def class_count(dataset: Any) -> int:
+    """The number of classes of a classification data set, after checking its labels."""
+    if dataset.y_train.dtype.kind not in "iu" or not dataset.classes:
+        raise ValueError(
+            "deepmat trains classifiers: the data's labels must be class indices 0, 1, …; these are "
+            f"{dataset.y_train.dtype} values"
+        )
+    k = len(dataset.classes)
+    low = min(int(dataset.y_train.min()), int(dataset.y_test.min()))
+    high = max(int(dataset.y_train.max()), int(dataset.y_test.max()))
+    if low < 0 or high >= k:
+        raise ValueError(f"the data's labels run from {low} to {high} but it names {k} classes")
+    if k < 2:
+        raise ValueError(f"a classifier needs at least 2 classes; the data has {k}")
+    return k
+
+
+def model_classes(net: Network) -> int:
+    """How many classes a classifier tells apart (2 for one sigmoid unit)."""
+    n_out = net.layer_dims[-1]
+    return 2 if net.output_activation == "sigmoid" and n_out == 1 else n_out
+
+
+def check_model_data(net: Network, n_features: int, n_classes: int, what: str) -> None:
+    """Refuse data whose features or classes do not match the model's."""
+    if net.layer_dims[0] != n_features:
+        raise ValueError(
+            f"the model takes {net.layer_dims[0]} features per sample but {what} has {n_features}"
+        )
+    if not net.is_classifier:
+        raise ValueError(f"the model's output is {net.output_activation!r} (a regressor), not a classifier")
+    if model_classes(net) != n_classes:
+        raise ValueError(f"the model tells {model_classes(net)} classes apart but {what} has {n_classes}")
+
+
+def load_model(source: str) -> tuple[Network, Path]:
+    """A saved model (or checkpoint), from its file or from a run folder holding model.safetensors."""
+    path = Path(source)
+    if path.is_dir():
+        if not (path / "model.safetensors").is_file():
+            raise FileNotFoundError(
+                f"{str(path)!r} is a folder without model.safetensors; expected a model file or a run folder"
+            )
+        path = path / "model.safetensors"
+    elif not path.exists():
+        raise FileNotFoundError(
+            f"model {str(path)!r} does not exist; expected a .safetensors model file or a run folder"
+        )
+    return deepmat.load(path), path
+
+
+def run_classes(model_path: Path) -> list[str] | None:
+    """The class names recorded in the model's run folder (config.json), if any."""
+    run_config = model_path.parent / "config.json"
+    try:
+        classes = json.loads(run_config.read_text(encoding="utf-8")).get("classes")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return [str(c) for c in classes] if isinstance(classes, list) else None
+
+
+def is_config(path: Path) -> bool:
+    return path.suffix.lower() in (".toml", ".json")
+
+
+def network_from(
+    source: str, data_name: str | None = None, data_dir: str | None = None
+) -> tuple[Network, Any]:
+    """``(network, dataset or None)`` from a model file, a run folder or a config file. A
+    config without ``[model] layers`` takes its input and output sizes from its data (or
+    ``data_name``); the network of a config is freshly initialised."""
+    path = Path(source)
+    if not is_config(path):
+        net = load_model(source)[0]
+        dataset = load_data(data_name, data_dir, net.dtype.name)[0] if data_name is not None else None
+        return net, dataset
+    config = read_config_file(path)
+    if data_name is not None:
+        config.set("data", "name", data_name, "--data")
+    if data_dir is not None:
+        config.set("data", "dir", data_dir, "--data-dir")
+    settle(config)
+    dataset = None
+    data_cfg, model = config.values["data"], config.values["model"]
+    if model.get("layers") is None or data_name is not None:
+        main_job = "name" not in data_cfg
+        dataset = load_data(data_cfg.get("name", ""), data_cfg.get("dir"), model["dtype"], main_job)[0]
+        class_count(dataset)
+        fit_to_data(config, dataset.X_train.shape[1], list(dataset.classes), main_job)
+    else:
+        layers_without_data(config)
+    return build_network(config), dataset

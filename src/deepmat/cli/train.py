@@ -1,0 +1,218 @@
+"""``deepmat train [CONFIG.toml] [flags]``: train a network and write a run folder.
+
+With no arguments: the main job, the Fashion-MNIST MLP of ``examples/fashion_mnist.py``
+(scikit-learn's digits when Fashion-MNIST is not installed). The flags are the options of
+:data:`deepmat.cli.config.OPTIONS`; they win over the config file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import deepmat
+from deepmat import data
+from deepmat.cli import runs
+from deepmat.cli.config import (
+    OPTIONS,
+    PROG,
+    SCHEMA,
+    build_callbacks,
+    build_network,
+    datasets_text,
+    fit_to_data,
+    gather_config,
+    settle,
+)
+from deepmat.cli.sources import class_count, load_data
+from deepmat.metrics import classification_report
+from deepmat.optimizers import SEEDS_LEARNING_RATE
+from deepmat.schedules import SCHEDULES
+
+
+def _epilog() -> str:
+    fashion = data.DATASETS["fashion-mnist"]
+    keys = "; ".join(f"[{section}] {', '.join(keys)}" for section, keys in SCHEMA.items())
+    schedules = ", ".join(f"{name} ({recipe.description})" for name, recipe in SCHEDULES.items())
+    paragraphs = [
+        "Defaults are the main job (examples/fashion.toml): hidden layers 512,256 on the default data "
+        f"({fashion.title}, or scikit-learn's digits when it is not installed: {fashion.install}), "
+        "256,128 on data you choose; dropout 0.3, he, float32, seed 0; Adam 1e-3, batch 128, 30 epochs, "
+        "cosine schedule, validation split 0.1. With --iterations (full-batch gradient descent, the "
+        f"seeds' form) the training defaults are the seeds': sgd, learning rate {SEEDS_LEARNING_RATE:g}, no "
+        "schedule, the cost printed every 100 iterations. Flags win over the config file.",
+        f"Config file sections and keys: {keys}.",
+        f"Data sets: {datasets_text()}, or a path.",
+        f"Schedules: {schedules}. --early-stopping 0 is off.",
+        "The run folder (--out, default runs/<data>-<YYYYmmdd-HHMMSS>) receives "
+        f"{', '.join(runs.RUN_FILES)}, and checkpoint.safetensors every epoch (Ctrl-C saves it; "
+        "--resume continues).",
+    ]
+    return "\n\n".join(textwrap.fill(paragraph, 88) for paragraph in paragraphs)
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "train",
+        help="train a network and write a run folder",
+        description=textwrap.fill(
+            "Train a network on a data set and write a run folder (model, config, metrics, history, "
+            "plots). With no arguments: the Fashion-MNIST MLP of examples/fashion_mnist.py.",
+            88,
+        ),
+        epilog=_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("config", nargs="?", metavar="CONFIG.toml", help="a config file (see below)")
+    for option in OPTIONS:
+        if option.flag:
+            help_text = option.help_text()
+            if (option.section, option.key) == ("data", "name"):
+                help_text = f"{datasets_text()}, or a folder of IDX files / an .npz / .h5 file"
+            elif (option.section, option.key) == ("data", "dir"):
+                help_text = f"the folder of {datasets_text('or', folders_only=True)}"
+            option.add_to(parser, help_text)
+    parser.add_argument(
+        "--resume",
+        metavar="CKPT",
+        help="continue from a checkpoint (its run's config.json is read when no CONFIG is given)",
+    )
+    parser.add_argument(
+        "--distributed",
+        action="store_true",
+        help="data-parallel over MPI ranks: run as `mpirun -n N deepmat train ... --distributed`; "
+        "rank 0 prints and writes the run folder",
+    )
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.resume is not None and not Path(args.resume).is_file():
+        raise FileNotFoundError(
+            f"checkpoint {args.resume!r} does not exist; expected <run>/checkpoint.safetensors"
+        )
+    root = True
+    if args.distributed:
+        from deepmat.distributed import Distributed
+
+        root = Distributed().is_root
+        if not root:  # rank 0 alone prints and writes the run folder
+            sys.stdout = open(os.devnull, "w")  # for the rest of this process
+    config = settle(gather_config(args))
+    data_cfg, model, train = config.values["data"], config.values["model"], config.values["train"]
+    main_job = "name" not in data_cfg
+    dataset, line, name = load_data(data_cfg.get("name", ""), data_cfg.get("dir"), model["dtype"], main_job)
+    print(line, flush=True)
+    if main_job:
+        data_cfg["name"] = name
+        info = data.DATASETS[name]
+        if info.takes_dir and "dir" not in data_cfg:
+            data_cfg["dir"] = info.default_dir()
+    classes = list(dataset.classes)
+    class_count(dataset)
+    n_features = dataset.X_train.shape[1]
+    fit_to_data(config, n_features, classes, main_job)
+    net = build_network(config)
+    print(runs.describe_model(net, model))
+    print(runs.describe_training(train))
+
+    out = Path(
+        config.get("output", "dir") or (Path(args.resume).parent if args.resume else runs.default_out(name))
+    )
+    config.values["output"]["dir"] = str(out)
+    if root:
+        out.mkdir(parents=True, exist_ok=True)
+    checkpoint = out / "checkpoint.safetensors"
+    resolved = {
+        **config.resolved(),
+        "data": {"name": data_cfg["name"], "dir": data_cfg.get("dir")},
+        "output": {"dir": str(out)},
+        "classes": classes,
+        "n_features": n_features,
+        "deepmat_version": deepmat.__version__,
+    }
+    if root:
+        runs.write_json(out / "config.json", resolved)
+    print(f"run folder: {out}", flush=True)
+    if args.resume:
+        print(f"resuming from {args.resume}", flush=True)
+
+    full_batch = bool(train.get("iterations"))
+    steps = train["iterations"] if full_batch else train["epochs"]
+    common = {
+        "optimizer": train["optimizer"],
+        "learning_rate": train["learning_rate"],
+        "callbacks": build_callbacks(config, steps),
+        "checkpoint": checkpoint,
+        "resume_from": args.resume,
+        "distributed": args.distributed,
+    }
+    start = time.perf_counter()
+    if full_batch:
+        print_every = train.get("print_every") if train["verbose"] else None
+        history = net.fit(
+            dataset.X_train,
+            dataset.y_train,
+            iterations=steps,
+            print_every=print_every or None,
+            checkpoint_every=train.get("print_every") or 100,
+            **common,
+        )
+    else:
+        history = net.fit(
+            dataset.X_train,
+            dataset.y_train,
+            epochs=steps,
+            batch_size=train["batch_size"],
+            validation_split=train.get("validation_split") or None,
+            verbose=train["verbose"],
+            checkpoint_every=1,
+            **common,
+        )
+    seconds = time.perf_counter() - start
+    unit = "iteration" if full_batch else "epoch"
+    if len(history) < steps and not net.stop_training:
+        print(
+            f"{PROG}: interrupted after {unit} {len(history)}; continue with: "
+            f"{PROG} train --resume {checkpoint}",
+            file=sys.stderr,
+        )
+        return 130
+    if not root:
+        return 0
+
+    net.save(out / "model.safetensors")
+    train_result = classification_report(net, dataset.X_train, dataset.y_train, classes)
+    test = classification_report(net, dataset.X_test, dataset.y_test, classes)
+    print(
+        f"train accuracy: {train_result['accuracy']:.4f} ({train_result['correct']}/{train_result['n_samples']})"
+    )
+    print(f"test accuracy:  {test['accuracy']:.4f} ({test['correct']}/{test['n_samples']})")
+    print(f"test loss:      {test['loss']:.4f}")
+    print(f"trained {runs.count(len(history), unit)} in {seconds:.1f} s")
+    metrics = {
+        "data": data_cfg["name"],
+        "deepmat_version": deepmat.__version__,
+        "test_accuracy": test["accuracy"],
+        "test_loss": test["loss"],
+        "train_accuracy": train_result["accuracy"],
+        "train_loss": train_result["loss"],
+        "n_train": int(dataset.X_train.shape[0]),
+        "n_test": int(dataset.X_test.shape[0]),
+        "epochs": len(history),
+        "unit": unit,
+        "train_seconds": round(seconds, 3),
+        "per_class": test["per_class"],
+    }
+    for key in ("val_loss", "val_accuracy"):
+        if key in history.history:
+            metrics[f"final_{key}"] = history.history[key][-1]
+    runs.write_json(out / "metrics.json", metrics)
+    runs.write_history(out / "history.csv", history)
+    runs.write_plots(out, history, dataset, classes, test, unit)
+    print(f"wrote {out}: {', '.join(name for name in runs.RUN_FILES if (out / name).exists())}")
+    return 0
