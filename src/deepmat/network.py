@@ -29,7 +29,6 @@ from deepmat import functional as F
 from deepmat import onnx_export, torch_interop, training
 from deepmat._checks import as_float_matrix, check_dtype_name, check_number, unknown_name
 from deepmat.activations import get_activation, hidden_activations
-from deepmat.callbacks import Callback, History
 from deepmat.initializers import check_init, warn_if_symmetric
 from deepmat.io import ModelFile, config_layers, read_model, write_model
 from deepmat.layers import Dense, Layer, check_layer_dims, layers_from_dims, numbered
@@ -437,77 +436,10 @@ class Network:
         Y = self.target_rows(y, A0.shape[1]).T
         return {k: v.copy() for k, v in self.backward_pass(self.forward_pass(A0, training), Y).items()}
 
-    def fit(
-        self,
-        X: Any,
-        y: Any,
-        learning_rate: float | None = None,
-        iterations: int | None = None,
-        print_every: int | None = 100,
-        *,
-        epochs: int | None = None,
-        batch_size: int | None = None,
-        shuffle: bool = True,
-        validation_data: tuple[Any, Any] | None = None,
-        validation_split: float | None = None,
-        optimizer: str | Optimizer = "sgd",
-        callbacks: Sequence[Callback] = (),
-        verbose: int = 1,
-        checkpoint: str | os.PathLike | None = None,
-        checkpoint_every: int = 1,
-        resume_from: str | os.PathLike | None = None,
-        distributed: Any = False,
-    ) -> History:
-        """Train the network. Two forms:
-
-        - **The seeds'** ``fit(X, y, learning_rate=0.0075, iterations=2500, print_every=100)``:
-          full-batch gradient descent; each iteration computes the cost J (recorded *before*
-          its update), back-propagates and steps W[l] ← W[l] − α·dW[l]. Prints
-          ``Cost after iteration i: J`` every ``print_every`` iterations (``None``/0: silent).
-        - **Mini-batch** ``fit(X, y, epochs=…, batch_size=…, optimizer="adam", …)``: each
-          epoch shuffles the samples (``shuffle``) and takes one optimiser step per batch of
-          ``batch_size`` (``None``: the whole set). ``validation_data=(X_val, y_val)`` or
-          ``validation_split`` (the last fraction of the samples, before shuffling) adds
-          ``val_loss``/``val_accuracy`` to the history. ``verbose``: 0 silent, 1 a tqdm bar per
-          epoch in a terminal and one line per epoch otherwise, 2 one line per epoch.
-
-        ``optimizer`` is a name from :data:`deepmat.optimizers.OPTIMIZERS` (with
-        ``learning_rate``; ``None`` means the seeds' 0.0075 for SGD and the optimiser's own
-        default otherwise) or an instance. ``callbacks``: e.g.
-        :class:`~deepmat.callbacks.EarlyStopping`, schedules from :mod:`deepmat.schedules`.
-        ``checkpoint``: a path written atomically every ``checkpoint_every`` epochs, and on
-        Ctrl-C (which then returns the history so far); ``resume_from``: a checkpoint to
-        continue from — the run then ends with exactly the parameters of an uninterrupted one.
-        ``distributed=True`` (under ``mpirun``): data-parallel training over the MPI ranks,
-        each computing its share of every batch (:mod:`deepmat.distributed`); rank 0 alone
-        prints and writes the checkpoint. A ``deepmat.distributed.Distributed`` may be passed
-        instead of ``True`` (another communicator, or to read its Allreduce timings).
-
-        Returns the :class:`~deepmat.callbacks.History`: a list of per-epoch (per-iteration)
-        costs with ``.history`` of every metric. Raises :class:`TrainingDiverged`, naming the
-        epoch or iteration, if the cost stops being finite; the parameters are then restored
-        to their last finite state. The loop itself is :mod:`deepmat.training`'s.
-        """
-        return training.fit(
-            self,
-            X,
-            y,
-            learning_rate=learning_rate,
-            iterations=iterations,
-            print_every=print_every,
-            epochs=epochs,
-            batch_size=batch_size,
-            shuffle=shuffle,
-            validation_data=validation_data,
-            validation_split=validation_split,
-            optimizer=optimizer,
-            callbacks=callbacks,
-            verbose=verbose,
-            checkpoint=checkpoint,
-            checkpoint_every=checkpoint_every,
-            resume_from=resume_from,
-            distributed=distributed,
-        )
+    #: Train the network: :func:`deepmat.training.fit` with the network as its first argument
+    #: (the seeds' full-batch form, or mini-batches with an optimiser, validation, callbacks,
+    #: checkpoints and MPI; the function documents every argument).
+    fit = training.fit
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, ``(n_samples, n_classes)``: a softmax output's A[L]ᵀ; for one

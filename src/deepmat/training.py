@@ -68,9 +68,36 @@ def fit(
     resume_from: str | os.PathLike | None = None,
     distributed: Any = False,
 ) -> History:
-    """Train ``net`` (a :class:`deepmat.Network`): check the arguments, set up the optimiser,
-    the callbacks and the data, and run a :class:`Trainer`. The arguments are those of
-    :meth:`deepmat.Network.fit`, which documents them."""
+    """Train ``net``, a :class:`deepmat.Network` (as the method ``net.fit(X, y, …)``). Two forms:
+
+    - **The seeds'** ``fit(X, y, learning_rate=0.0075, iterations=2500, print_every=100)``:
+      full-batch gradient descent; each iteration computes the cost J (recorded *before*
+      its update), back-propagates and steps W[l] ← W[l] − α·dW[l]. Prints
+      ``Cost after iteration i: J`` every ``print_every`` iterations (``None``/0: silent).
+    - **Mini-batch** ``fit(X, y, epochs=…, batch_size=…, optimizer="adam", …)``: each
+      epoch shuffles the samples (``shuffle``) and takes one optimiser step per batch of
+      ``batch_size`` (``None``: the whole set). ``validation_data=(X_val, y_val)`` or
+      ``validation_split`` (the last fraction of the samples, before shuffling) adds
+      ``val_loss``/``val_accuracy`` to the history. ``verbose``: 0 silent, 1 a tqdm bar per
+      epoch in a terminal and one line per epoch otherwise, 2 one line per epoch.
+
+    ``optimizer`` is a name from :data:`deepmat.optimizers.OPTIMIZERS` (with
+    ``learning_rate``; ``None`` means the seeds' 0.0075 for SGD and the optimiser's own
+    default otherwise) or an instance. ``callbacks``: e.g.
+    :class:`~deepmat.callbacks.EarlyStopping`, schedules from :mod:`deepmat.schedules`.
+    ``checkpoint``: a path written atomically every ``checkpoint_every`` epochs, and on
+    Ctrl-C (which then returns the history so far); ``resume_from``: a checkpoint to
+    continue from — the run then ends with exactly the parameters of an uninterrupted one.
+    ``distributed=True`` (under ``mpirun``): data-parallel training over the MPI ranks,
+    each computing its share of every batch (:mod:`deepmat.distributed`); rank 0 alone
+    prints and writes the checkpoint. A ``deepmat.distributed.Distributed`` may be passed
+    instead of ``True`` (another communicator, or to read its Allreduce timings).
+
+    Returns the :class:`~deepmat.callbacks.History`: a list of per-epoch (per-iteration)
+    costs with ``.history`` of every metric. Raises :class:`TrainingDiverged`, naming the
+    epoch or iteration, if the cost stops being finite; the parameters are then restored
+    to their last finite state. The loop is the :class:`Trainer`'s.
+    """
     seeds_form = epochs is None
     if not seeds_form and iterations is not None:
         raise ValueError("give iterations= (full-batch, the seeds' form) or epochs= (mini-batch), not both")
