@@ -7,6 +7,7 @@ Every error says what was expected and what was received. These helpers raise
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterable
 from typing import Any
 
@@ -178,3 +179,28 @@ def check_number(
         what = _expected_number(low, high, low_open, high_open, integer, finite=True)
         raise ValueError(f"{name} must be {what}; received {value!r}")
     return number
+
+
+def available_memory() -> int | None:
+    """Bytes of memory this machine can still give a process (Linux's ``MemAvailable``, else
+    the free physical pages), or None when the system does not say."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def format_bytes(n: float) -> str:
+    """``21.3 GiB``: a byte count in binary units, 3 significant digits."""
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if n < 1024 or unit == "PiB":
+            return f"{n:.3g} {unit}"
+        n /= 1024
+    return f"{n:.3g} PiB"  # pragma: no cover - the loop returns

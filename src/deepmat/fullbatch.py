@@ -56,6 +56,22 @@ class InputGram:
         np.matmul(self.layer.W, self.A0, out=self.Z_linear)
         self.steps_since_sync = 0
 
+    def restore(self, steps_since_sync: int, Z_linear: np.ndarray) -> None:
+        """Continue a run interrupted after ``steps_since_sync`` tracked steps, whose tracked
+        product was ``Z_linear`` (a checkpoint's): the resumed run then computes what the
+        uninterrupted one would have, bit for bit."""
+        if Z_linear.shape != self.Z_linear.shape or Z_linear.dtype != self.Z_linear.dtype:
+            raise ValueError(
+                f"the checkpoint's tracked W[1]·A[0] is {Z_linear.shape} {Z_linear.dtype}; this run's is "
+                f"{self.Z_linear.shape} {self.Z_linear.dtype}"
+            )
+        if not 0 <= steps_since_sync < RESYNC_EVERY:
+            raise ValueError(
+                f"the checkpoint's steps since the last resync, {steps_since_sync}, is not in 0..{RESYNC_EVERY - 1}"
+            )
+        np.copyto(self.Z_linear, Z_linear)
+        self.steps_since_sync = steps_since_sync
+
     def linear(self, Z: np.ndarray) -> np.ndarray:
         """Z[1] = Z_lin + b[1], written into ``Z`` ``(n[1], m)``."""
         return np.add(self.Z_linear, self.layer.b, out=Z)

@@ -41,7 +41,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from deepmat._checks import check_dtype_name, check_finite
-from deepmat.layers import Layer, counter_names, file_shapes, layer_from_config, torch_names
+from deepmat.layers import Layer, counter_names, file_shapes, layer_from_config, numbered, torch_names
 from deepmat.version import __version__
 
 FORMAT = "deepmat"
@@ -60,6 +60,15 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> None:
     a temporary file beside it, flushed and fsynced, renamed over it, the folder fsynced. The
     folder is created if needed; the file gets the usual permissions (0666 minus the umask)."""
     path = os.fspath(path)
+    try:
+        _write_then_rename(path, data)
+    except OSError as error:
+        if error.filename is None and error.errno is not None:  # name the file (a full disk says nothing)
+            raise OSError(error.errno, error.strerror, path) from error
+        raise
+
+
+def _write_then_rename(path: str, data: bytes) -> None:
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
@@ -216,5 +225,15 @@ def read_model(path: str | os.PathLike) -> ModelFile:
     counters: list[dict[str, int]] = [{} for _ in layers]
     position = {id(layer): i for i, layer in enumerate(layers)}
     for layer, counter, key in counter_names(layers):
+        if arrays[key].dtype.kind not in "iu":
+            raise ValueError(f"{where}: {key!r} is {arrays[key].dtype}; expected an integer count")
         counters[position[id(layer)]][counter] = int(arrays[key])
+    try:
+        for name, array in state.items():  # before any layer looks at the numbers
+            check_finite(array, name)
+        for (l, layer), layer_counters in zip(numbered(layers), counters, strict=True):
+            layer.index = l
+            layer.check_state(state, layer_counters)
+    except ValueError as error:
+        raise ValueError(f"{where}: {error}") from None
     return ModelFile(path, config, layers, state, counters, extra, metadata)

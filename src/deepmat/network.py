@@ -27,7 +27,15 @@ import numpy as np
 
 from deepmat import functional as F
 from deepmat import onnx_export, torch_interop, training
-from deepmat._checks import as_float_matrix, check_dtype_name, check_number, unknown_name
+from deepmat._checks import (
+    all_finite,
+    as_float_matrix,
+    available_memory,
+    check_dtype_name,
+    check_number,
+    format_bytes,
+    unknown_name,
+)
 from deepmat.activations import get_activation, hidden_activations
 from deepmat.initializers import check_init, warn_if_symmetric
 from deepmat.io import ModelFile, config_layers, read_model, write_model
@@ -161,8 +169,27 @@ class Network:
         self.stop_training = False
         self._build(int(input_dim))
 
+    def _check_memory(self, input_dim: int) -> None:
+        """Refuse, before allocating anything, a network whose parameters and gradients alone
+        need more memory than the machine has available (``--layers 64,10000000000,10``)."""
+        n, numbers = input_dim, 0
+        for index, layer in numbered(self.layers):
+            numbers += sum(
+                int(np.prod(shape, dtype=object)) for shape in layer.array_shapes(n, index).values()
+            )
+            n = layer.out_units(n)
+        needed = 2 * numbers * self.dtype.itemsize  # θ and ∂J/∂θ
+        available = available_memory()
+        if available is not None and needed > available:
+            raise ValueError(
+                f"the network needs {format_bytes(needed)} for its {numbers:,} parameters and their "
+                f"gradients alone ({self.dtype.name}); this machine has {format_bytes(available)} of memory "
+                "available: use fewer or smaller layers"
+            )
+
     def _build(self, input_dim: int) -> None:
         """Create every layer's arrays: weights drawn Dense by Dense from RandomState(seed)."""
+        self._check_memory(input_dim)
         weight_rng = np.random.RandomState(self.seed)
         noise_seed, shuffle_seed = np.random.SeedSequence(self.seed).spawn(2)
         self.noise_rng = np.random.default_rng(noise_seed)
@@ -450,7 +477,7 @@ class Network:
                 f"predict_proba needs a sigmoid or softmax output; this network's output is "
                 f"{self.output_activation!r} (a regressor): use predict"
             )
-        A = self.forward(X)
+        A = self.outputs(X)
         if self.output_activation == "sigmoid" and A.shape[1] == 1:
             return np.hstack([1 - A, A])
         return A
@@ -459,7 +486,22 @@ class Network:
         """Predictions: class labels ``(n_samples,)`` (1 where a > 0.5 for one sigmoid output,
         the arg-max for softmax), 0/1 labels ``(n_samples, n[L])`` for multi-label sigmoid, or
         the regression outputs (``(n_samples,)`` for one output)."""
-        return self._decide(self.forward(X))
+        return self._decide(self.outputs(X))
+
+    def outputs(self, X: Any) -> np.ndarray:
+        """A[L]ᵀ ``(n_samples, n[L])`` for answering (predict, probabilities, score), refused with
+        ``ValueError`` when not finite: parameters or inputs so large that the products
+        overflow would otherwise answer class 0 with no warning."""
+        with np.errstate(over="ignore", invalid="ignore"):  # the check below answers instead
+            A = self.forward(X)
+        if not all_finite(A):
+            rows = np.flatnonzero(~np.isfinite(A).all(axis=1))
+            raise ValueError(
+                f"the network's outputs are not finite for {rows.size} of {A.shape[0]} samples (the first: "
+                f"sample {rows[0]}): its parameters or these inputs are so large that Z overflows "
+                f"{self.dtype.name}; no answer is given"
+            )
+        return A
 
     def _decide(self, A: np.ndarray) -> np.ndarray:
         """Predictions from output activations ``(n_samples, n[L])``."""
@@ -473,7 +515,7 @@ class Network:
     def score(self, X: Any, y: Any) -> float:
         """Accuracy for a classifier (subset accuracy for multi-label), R² for a regressor
         (averaged uniformly over outputs, as scikit-learn does)."""
-        A = self.forward(X)
+        A = self.outputs(X)
         m = A.shape[0]
         Y = self.target_rows(y, m)
         if self.is_classifier:

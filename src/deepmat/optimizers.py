@@ -92,7 +92,12 @@ class Optimizer:
             for name, array in params.items():
                 view = flat[offset : offset + array.size].reshape(array.shape)
                 if name in self.state[slot]:
-                    view[...] = self.state[slot][name]
+                    saved = self.state[slot][name]
+                    if saved.shape != array.shape:  # never broadcast a state into another shape
+                        raise ValueError(
+                            f"the optimiser's {slot} state for {name} is {saved.shape}; the parameter is {array.shape}"
+                        )
+                    view[...] = saved
                 self.state[slot][name] = view
                 offset += array.size
             if offset != theta.size:

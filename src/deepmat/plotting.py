@@ -9,17 +9,38 @@ called. Figures are drawn on the Agg canvas directly (``matplotlib.figure.Figure
 
 from __future__ import annotations
 
+import functools
+import io
 import os
-import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from deepmat._checks import check_number
 from deepmat.data.images import PICTURE_SIZES
+from deepmat.io import atomic_write
 
 
+def _literal_text(function: Callable[..., Path]) -> Callable[..., Path]:
+    """Draw what users wrote — class names, titles, file names — as written: matplotlib would
+    read ``$…$`` as mathematics (a class named ``$x$`` would show an italic x) and, with TeX
+    on, hand the text to TeX."""
+
+    @functools.wraps(function)
+    def literal(*args: Any, **kwargs: Any) -> Path:
+        try:
+            import matplotlib
+        except ImportError:
+            return function(*args, **kwargs)  # which says how to install matplotlib
+        with matplotlib.rc_context({"text.parse_math": False, "text.usetex": False}):
+            return function(*args, **kwargs)
+
+    return literal
+
+
+@_literal_text
 def plot_cost_curve(
     costs: Sequence[float] | np.ndarray,
     path: str | os.PathLike,
@@ -76,6 +97,7 @@ def image_shape(n_features: int) -> tuple[int, ...] | None:
     return IMAGE_SHAPES.get(int(n_features))
 
 
+@_literal_text
 def plot_history(
     history: dict[str, Sequence[float]],
     path: str | os.PathLike,
@@ -120,6 +142,7 @@ def plot_history(
     return _save_png(figure, path)
 
 
+@_literal_text
 def plot_confusion_matrix(
     matrix: np.ndarray | Sequence[Sequence[int]],
     classes: Sequence[str],
@@ -173,6 +196,7 @@ def plot_confusion_matrix(
     return _save_png(figure, path)
 
 
+@_literal_text
 def plot_misclassified(
     images: np.ndarray,
     true_labels: Sequence[int],
@@ -253,20 +277,10 @@ def _figure(caller: str, size: tuple[float, float]):
     return figure
 
 
-def _save_png(figure, path: str | os.PathLike) -> Path:
-    """Write ``figure`` as a PNG at ``path`` atomically: a temporary file in the same folder,
-    then ``os.replace``, so a reader never sees a half-written picture."""
-    target = Path(path)
-    folder = target.absolute().parent
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            figure.savefig(f, format="png")
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; a picture is meant to be shared
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return target
+def _save_png(figure: Any, path: str | os.PathLike) -> Path:
+    """Write ``figure`` as a PNG at ``path`` atomically (:func:`deepmat.io.atomic_write`), so a
+    reader never sees a half-written picture."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    atomic_write(path, buffer.getvalue())
+    return Path(path)

@@ -16,6 +16,7 @@ The trainer drives the network through its column-layout interface only — ``fo
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import warnings
@@ -25,9 +26,11 @@ from typing import Any
 import numpy as np
 
 from deepmat import fullbatch
-from deepmat._checks import check_number
+from deepmat._checks import all_finite, check_number
 from deepmat.callbacks import Callback, CostPrinter, History, ProgressBar
+from deepmat.checkpoints import CheckpointError, check_same_run, check_state
 from deepmat.distributed import Distributed
+from deepmat.interrupts import DeferredInterrupt
 from deepmat.io import write_model
 from deepmat.optimizers import Optimizer, default_learning_rate, get_optimizer, optimizer_from_state
 
@@ -44,7 +47,7 @@ SEEDS_ITERATIONS = 2500
 
 
 class TrainingDiverged(FloatingPointError):
-    """The cost became NaN or infinite during training."""
+    """The cost (or a parameter) became NaN or infinite during training."""
 
 
 def fit(
@@ -114,10 +117,14 @@ def fit(
         print_every = check_number(print_every, "print_every", 0, integer=True)
     if verbose not in (0, 1, 2):
         raise ValueError(f"verbose must be 0, 1 or 2; received {verbose!r}")
-    if learning_rate is None and isinstance(optimizer, str) and optimizer.lower() == "sgd":
-        learning_rate = default_learning_rate("sgd")
     if learning_rate is not None:
         learning_rate = check_number(learning_rate, "learning_rate", 0, low_open=True)
+    # what this fit asks for explicitly: a resumed run must have begun with the same
+    explicit = {"learning_rate": learning_rate} if learning_rate is not None else {}
+    if isinstance(optimizer, Optimizer):
+        explicit = optimizer.get_config()
+    elif learning_rate is None and isinstance(optimizer, str) and optimizer.lower() == "sgd":
+        learning_rate = default_learning_rate("sgd")
     optimizer = get_optimizer(optimizer, learning_rate)
 
     X = net.input_rows(X)
@@ -143,6 +150,11 @@ def fit(
         validation = (X_val, net.target_rows(validation_data[1], X_val.shape[0]))
     m = X.shape[0]
     batch_size = m if batch_size is None else min(check_number(batch_size, "batch_size", 1, integer=True), m)
+    if net.couples_samples and batch_size < 2:
+        raise ValueError(
+            f"batch normalisation needs batches of at least 2 samples; received batch_size={batch_size} "
+            f"with {m} training samples"
+        )
     callbacks = list(callbacks)
     dist = None
     if distributed:
@@ -167,6 +179,7 @@ def fit(
         checkpoint=checkpoint,
         checkpoint_every=checkpoint_every,
         distributed=dist,
+        explicit=explicit,
     )
     return trainer.run(X, Y, epochs, batch_size, shuffle, validation, resume_from)
 
@@ -183,6 +196,7 @@ class Trainer:
         checkpoint: str | os.PathLike | None = None,
         checkpoint_every: int = 1,
         distributed: Distributed | None = None,
+        explicit: dict[str, Any] | None = None,
     ) -> None:
         self.checkpoint_every = check_number(checkpoint_every, "checkpoint_every", 1, integer=True)
         #: this rank's view of a data-parallel run, else None
@@ -202,6 +216,13 @@ class Trainer:
         self.stopped = False  # a callback had stopped the run the checkpoint comes from
         self.pending_callback_states: list[tuple[dict[str, Any], dict[str, np.ndarray]]] = []
         self.snapshot: tuple[int, dict[str, np.ndarray]] | None = None
+        #: the optimiser's hyperparameters given explicitly to this fit (a resume compares them)
+        self.explicit = dict(explicit or {})
+        #: what a resumed run must share with this one (recorded in checkpoints)
+        self.settings: dict[str, Any] = {}
+        #: full-batch gradient descent's tracked W[1]·A[0] (deepmat.fullbatch), while active
+        self.gram: fullbatch.InputGram | None = None
+        self.pending_gram: tuple[int, np.ndarray] | None = None
 
     # -- checkpoints -------------------------------------------------------------------
 
@@ -227,7 +248,11 @@ class Trainer:
             "optimizer": optimizer_scalars,
             "callbacks": callback_states,
             "history": self.history.to_json(),
+            "settings": self.settings,
         }
+        if self.gram is not None:  # the tracked product, so that a resume continues it exactly
+            scalars["input_gram"] = {"steps_since_sync": self.gram.steps_since_sync}
+            arrays["input_gram.Z_linear"] = self.gram.Z_linear
         return scalars, arrays
 
     def save_checkpoint(self, path: str | os.PathLike) -> None:
@@ -242,10 +267,19 @@ class Trainer:
     def restore(self, path: str | os.PathLike) -> None:
         """Load a checkpoint written by :meth:`save_checkpoint` into the network and trainer."""
         state, arrays = self.net.read_checkpoint(path)
+        check_state(state, arrays, self.net.params, path)
+        check_same_run(state.get("settings", {}), self.settings, self.explicit, path)
+        if "optimizer" in state.get("settings", {}):  # the hyperparameters the run began with
+            self.settings["optimizer"] = state["settings"]["optimizer"]
         optimizer_arrays = {
             k[len("optimizer.") :]: v for k, v in arrays.items() if k.startswith("optimizer.")
         }
-        restored = optimizer_from_state(state["optimizer"], optimizer_arrays)
+        try:
+            restored = optimizer_from_state(state["optimizer"], optimizer_arrays)
+        except (TypeError, ValueError) as error:  # hyperparameters the constructor refuses
+            raise CheckpointError(
+                f"the checkpoint {os.fspath(path)!r}: its optimiser cannot be rebuilt ({error})"
+            ) from None
         if type(restored) is not type(self.optimizer):
             raise ValueError(
                 f"the checkpoint {os.fspath(path)!r} was trained with {type(restored).__name__}; "
@@ -278,6 +312,10 @@ class Trainer:
         self.net.shuffle_rng.bit_generator.state = state["shuffle_rng_state"]
         self.net.noise_rng.bit_generator.state = state["noise_rng_state"]
         self.history = History.from_json(state["history"])
+        gram = state.get("input_gram")
+        Z_linear = arrays.get("input_gram.Z_linear")
+        if isinstance(gram, dict) and Z_linear is not None:
+            self.pending_gram = (int(gram.get("steps_since_sync", 0)), Z_linear)
 
     # -- the loop ----------------------------------------------------------------------
 
@@ -309,6 +347,15 @@ class Trainer:
     ) -> History:
         """Train on rows ``X`` ``(m, n[0])`` and target rows ``Y`` ``(m, n[L])``."""
         net, optimizer = self.net, self.optimizer
+        m = X.shape[0]
+        n_batches = -(-m // batch_size)
+        self.settings = {
+            "unit": self.unit,
+            "samples": m,
+            "batch_size": batch_size,
+            "shuffle": shuffle,
+            "optimizer": optimizer.get_config(),
+        }
         self.pending_callback_states = []
         if resume_from is not None:
             self.restore(resume_from)
@@ -317,9 +364,13 @@ class Trainer:
         for callback, (scalars, arrays) in zip(
             self.recorded_callbacks, self.pending_callback_states, strict=False
         ):
-            callback.set_state(scalars, arrays)
-        m = X.shape[0]
-        n_batches = -(-m // batch_size)
+            try:
+                callback.set_state(scalars, arrays)
+            except (KeyError, TypeError, ValueError) as error:
+                raise CheckpointError(
+                    f"the checkpoint {os.fspath(resume_from)!r}: the state of {type(callback).__name__} "
+                    f"cannot be restored ({error!r})"
+                ) from None
         dist = self.distributed
         if dist is not None:
             dist.check_same((X.shape, Y.shape, batch_size, epochs, shuffle), "the data and batch settings")
@@ -336,16 +387,19 @@ class Trainer:
         self.snapshot = None
         net.stop_training = self.stopped
         first = net.layers[0]
-        gram = None
+        self.gram = None
         if (
             USE_INPUT_GRAM
             and dist is None
             and fullbatch.input_gram_applies(net, optimizer, self.callbacks, n_batches, shuffle)
             and fullbatch.worth_it(X.shape[1], m)
         ):
-            gram = first.input_gram = fullbatch.InputGram(first, X.T)
+            self.gram = first.input_gram = fullbatch.InputGram(first, X.T)
+            if self.pending_gram is not None:  # continue the interrupted run's tracked product
+                self.gram.restore(*self.pending_gram)
+        interrupt = DeferredInterrupt()
         try:
-            with net.training_workspace():
+            with net.training_workspace(), interrupt:
                 while self.epoch < epochs and not net.stop_training:
                     epoch = self.epoch
                     if self.batch == 0:
@@ -358,23 +412,37 @@ class Trainer:
                     if shuffle:
                         order = net.shuffle_rng.permutation(m)
                     if self.snapshot is None or n_batches > 1 or epoch % SNAPSHOT_EVERY_STEPS == 0:
-                        self.snapshot = (epoch, {k: v.copy() for k, v in net.params.items()})
+                        self.snapshot = (epoch, {k: v.copy() for k, v in net.state_arrays().items()})
                     while self.batch < n_batches:
+                        interrupt.check()  # Ctrl-C takes effect here, between two whole steps
                         b = self.batch
                         start, stop = b * batch_size, min((b + 1) * batch_size, m)
-                        self.batch += 1
                         if net.couples_samples and stop - start < 2:
+                            self.batch += 1
                             continue  # batch norm cannot normalise a batch of one sample
                         cost, correct = self.train_step(X, Y, order, start, stop, where=(epoch, b, n_batches))
+                        if self.gram is not None:
+                            self.gram.after_step(optimizer.learning_rate, first.dZ_mean)
+                        # the step is whole: only now does the batch count as done
                         self.loss_sum += cost * (stop - start)
                         self.seen += stop - start
                         self.correct += correct
-                        if gram is not None:
-                            gram.after_step(optimizer.learning_rate, first.dZ_mean)
+                        self.batch += 1
                         for callback in self.callbacks:
                             callback.on_batch_end(b, {"loss": cost})
                     self._end_epoch(epoch, epochs, validation)
+                    interrupt.check()
         except KeyboardInterrupt:
+            if interrupt.forced:  # a second Ctrl-C stopped a step midway: this state is no run's
+                print(
+                    f"\ninterrupted twice: stopped at once, in the middle of a step; no checkpoint written "
+                    f"(the last one, {os.fspath(self.checkpoint)!r}, stays)"
+                    if self.checkpoint is not None
+                    else "\ninterrupted twice: stopped at once, in the middle of a step; no checkpoint written",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                raise
             path = self.checkpoint if self.checkpoint is not None else "deepmat_interrupted.safetensors"
             self.save_checkpoint(path)
             print(
@@ -385,6 +453,7 @@ class Trainer:
             )
         finally:
             first.input_gram = None
+            self.gram = None
             for layer in net.layers:
                 layer.share_noise(None)
         for callback in self.callbacks:
@@ -446,6 +515,12 @@ class Trainer:
     def _end_epoch(self, epoch: int, epochs: int, validation: tuple[np.ndarray, np.ndarray] | None) -> None:
         """Record the epoch's metrics, run the callbacks, write the checkpoint when due."""
         net, dist = self.net, self.distributed
+        if not (all_finite(net.theta) and all(all_finite(b) for b in net.buffers.values())):
+            # the last step of the epoch left parameters that are not finite (the next batch's
+            # cost catches every other step)
+            self._diverged(
+                math.nan, epoch, self.batch - 1, -(-self.settings["samples"] // self.settings["batch_size"])
+            )
         logs = {"loss": self.loss_sum / self.seen}
         if net.is_classifier:
             logs["accuracy"] = self.correct / self.seen
@@ -472,17 +547,22 @@ class Trainer:
         return logs
 
     def _diverged(self, cost: float, epoch: int, batch: int, n_batches: int) -> None:
-        snapshot_epoch, params = self.snapshot
+        snapshot_epoch, arrays = self.snapshot
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            self.net.params = params
+            self.net.load_state_arrays(arrays)
         where = (
             f"iteration {epoch}"
             if self.unit == "iteration"
             else f"epoch {epoch} (batch {batch + 1}/{n_batches})"
         )
+        what = (
+            f"the cost became {cost}"
+            if not math.isnan(cost) or self.seen
+            else "the parameters became NaN/inf"
+        )
         raise TrainingDiverged(
-            f"the cost became {cost} at {where} (learning_rate={self.optimizer.learning_rate}); "
+            f"{what} at {where} (learning_rate={self.optimizer.learning_rate}); "
             f"try a smaller learning rate. The parameters were restored to those at the start of "
             f"{self.unit} {snapshot_epoch}; no checkpoint was written with them."
         )

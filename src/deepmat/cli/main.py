@@ -9,6 +9,7 @@ interrupted (a checkpoint is saved; ``deepmat train --resume`` continues).
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 
@@ -51,6 +52,14 @@ def _one_line(error: BaseException) -> str:
     return text or type(error).__name__
 
 
+def _os_error(error: OSError) -> str:
+    """``cannot write 'run/model.safetensors': No space left on device (ENOSPC)``."""
+    code = errno.errorcode.get(error.errno, "") if error.errno else ""
+    where = f"{error.filename!r}: " if error.filename else ""
+    reason = error.strerror or _one_line(error)
+    return f"{where}{reason}{f' ({code})' if code else ''}"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = build_parser()
@@ -83,6 +92,9 @@ def main(argv: list[str] | None = None) -> int:
     ) as error:
         print(f"{PROG}: error: {_one_line(error)}", file=sys.stderr)
         return 2
+    except OSError as error:  # the environment: a full disk, a read-only file system, an I/O error
+        print(f"{PROG}: error: {_os_error(error)}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -3,9 +3,12 @@ per-epoch history, the plots and the checkpoint — and the lines that describe 
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
+import os
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -126,3 +129,73 @@ def class_table(per_class: list[dict[str, Any]]) -> str:
             f"{row['class']:<{width}}  {row['precision']:9.4f}  {row['recall']:6.4f}  {row['count']:5d}"
         )
     return "\n".join(lines)
+
+
+#: everything deepmat writes in a run folder (what ``--overwrite`` removes, and nothing else)
+OWNED_FILES = (*RUN_FILES, "checkpoint.safetensors", "report.html")
+LOCK_FILE = ".deepmat.lock"
+
+
+class RunFolderError(ValueError):
+    """A run folder that this run may not write into."""
+
+
+class RunFolder:
+    """The folder of one run. While :meth:`lock` is held (the whole training), a second
+    deepmat that wants the folder is refused: a run folder is owned by one run.
+
+    The lock is ``fcntl.flock`` on ``.deepmat.lock`` inside the folder: the operating system
+    releases it when the process ends, however it ends, so a crashed run never leaves a
+    folder locked."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._lock_fd: int | None = None
+
+    def held_files(self) -> list[str]:
+        """The run files the folder holds already."""
+        return [name for name in OWNED_FILES if (self.path / name).exists()]
+
+    def check_new(self, overwrite: bool) -> None:
+        """Refuse a path that is a file, and a folder that holds a run unless ``overwrite``."""
+        if self.path.exists() and not self.path.is_dir():
+            raise RunFolderError(
+                f"--out {str(self.path)!r} is a file; expected a run folder (a new or empty one)"
+            )
+        held = self.held_files()
+        if held and not overwrite:
+            raise RunFolderError(
+                f"the run folder {str(self.path)!r} holds a run already ({', '.join(held)}); give --overwrite to "
+                "replace it, another --out, or --resume its checkpoint"
+            )
+
+    def clear(self) -> None:
+        """Remove the files of the run the folder held (``--overwrite``); other files stay."""
+        for name in self.held_files():
+            (self.path / name).unlink()
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[RunFolder]:
+        """Own the folder for the duration (creating it); refused when another run owns it."""
+        import fcntl
+
+        self.path.mkdir(parents=True, exist_ok=True)
+        lock_path = self.path / LOCK_FILE
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            owner = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "another process"
+            os.close(fd)
+            raise RunFolderError(
+                f"the run folder {str(self.path)!r} is in use by another training (process {owner}); wait for "
+                "it to finish, or choose another --out"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode("ascii"), 0)
+        try:
+            yield self
+        finally:
+            with contextlib.suppress(OSError):
+                lock_path.unlink()
+            os.close(fd)  # closing releases the lock

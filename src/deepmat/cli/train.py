@@ -13,11 +13,13 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 import deepmat
 from deepmat import data
 from deepmat.cli import runs
 from deepmat.cli.config import (
+    FLAG_KEYS,
     OPTIONS,
     PROG,
     SCHEMA,
@@ -26,10 +28,12 @@ from deepmat.cli.config import (
     datasets_text,
     fit_to_data,
     gather_config,
+    read_config_file,
     settle,
 )
 from deepmat.cli.sources import class_count, load_data
 from deepmat.metrics import classification_report
+from deepmat.network import Network
 from deepmat.optimizers import SEEDS_LEARNING_RATE
 from deepmat.schedules import SCHEDULES
 
@@ -79,7 +83,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--resume",
         metavar="CKPT",
-        help="continue from a checkpoint (its run's config.json is read when no CONFIG is given)",
+        help="continue the run of a checkpoint, with its run folder's config.json, writing beside the "
+        "checkpoint; only --epochs, --iterations and --verbose may change",
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the run an existing --out folder holds (its run files are removed first)",
     )
     parser.add_argument(
         "--distributed",
@@ -90,11 +100,46 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    if args.resume is not None and not Path(args.resume).is_file():
+#: the settings a resumed run may change: how long it trains, and how much it prints
+RESUME_MAY_CHANGE = (("train", "epochs"), ("train", "iterations"), ("train", "verbose"))
+
+
+def _check_resume(args: argparse.Namespace, checkpoint: Path) -> None:
+    """A resumed run is the run of its checkpoint: it reads the run's config.json and writes
+    beside the checkpoint, whatever a file says; a flag may extend it (epochs, iterations) or
+    quieten it, and any other flag that differs from what the run recorded is refused."""
+    if not checkpoint.is_file():
         raise FileNotFoundError(
-            f"checkpoint {args.resume!r} does not exist; expected <run>/checkpoint.safetensors"
+            f"checkpoint {str(checkpoint)!r} does not exist; expected <run>/checkpoint.safetensors"
         )
+    if args.config is not None:
+        raise ValueError("--resume continues a run with its own config.json; give no CONFIG.toml with it")
+    if args.overwrite:
+        raise ValueError("--overwrite starts a new run and --resume continues one; give one of them")
+    if args.out is not None and Path(args.out).resolve() != checkpoint.parent.resolve():
+        raise ValueError(
+            f"--out {args.out!r} differs from the checkpoint's folder {str(checkpoint.parent)!r}: a resumed "
+            "run writes beside its checkpoint (move the run folder to move the run)"
+        )
+    run_config = checkpoint.parent / "config.json"
+    recorded = read_config_file(run_config) if run_config.is_file() else None
+    for attr, (section, key) in FLAG_KEYS.items():
+        given = getattr(args, attr, None)
+        if given is None or (section, key) in RESUME_MAY_CHANGE or section == "output" or recorded is None:
+            continue
+        if recorded.get(section, key) != given:
+            flag = "--" + attr.replace("_", "-")
+            raise ValueError(
+                f"{flag} {given} differs from the run's {recorded.get(section, key)!r} ({run_config}): a resumed "
+                "run keeps its settings (only --epochs, --iterations and --verbose may change); start a new "
+                "run to train with others"
+            )
+
+
+def run(args: argparse.Namespace) -> int:
+    checkpoint_in = Path(args.resume) if args.resume is not None else None
+    if checkpoint_in is not None:
+        _check_resume(args, checkpoint_in)
     root = True
     if args.distributed:
         from deepmat.distributed import Distributed
@@ -120,12 +165,27 @@ def run(args: argparse.Namespace) -> int:
     print(runs.describe_model(net, model))
     print(runs.describe_training(train))
 
-    out = Path(
-        config.get("output", "dir") or (Path(args.resume).parent if args.resume else runs.default_out(name))
-    )
+    if checkpoint_in is not None:  # nothing read from a file chooses where a resumed run writes
+        out = checkpoint_in.parent
+    else:
+        out = Path(config.get("output", "dir") or runs.default_out(name))
     config.values["output"]["dir"] = str(out)
-    if root:
-        out.mkdir(parents=True, exist_ok=True)
+    folder = runs.RunFolder(out)
+    if not root:
+        return _train(args, config, dataset, net, out, root)
+    if checkpoint_in is None:
+        folder.check_new(args.overwrite)
+    with folder.lock():
+        if args.overwrite:
+            folder.clear()
+        return _train(args, config, dataset, net, out, root)
+
+
+def _train(args: argparse.Namespace, config: Any, dataset: Any, net: Network, out: Path, root: bool) -> int:
+    """Train ``net`` as ``config`` says and write the run folder ``out`` (rank 0 alone writes)."""
+    data_cfg, train = config.values["data"], config.values["train"]
+    classes = list(dataset.classes)
+    n_features = dataset.X_train.shape[1]
     checkpoint = out / "checkpoint.safetensors"
     resolved = {
         **config.resolved(),

@@ -200,6 +200,10 @@ class Layer:
         """Advance the random stream as a training pass over ``m`` columns would (a rank with
         no rows in a batch must stay in step with the others)."""
 
+    def check_state(self, state: dict[str, np.ndarray], counters: dict[str, int]) -> None:
+        """Refuse arrays (by name, finite and well shaped already) or counters that no
+        training could have produced (a negative variance): ``ValueError`` naming them."""
+
     # -- state beyond the arrays ---------------------------------------------------------
 
     def get_counters(self) -> dict[str, int]:

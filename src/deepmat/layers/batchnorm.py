@@ -96,6 +96,16 @@ class BatchNorm(Layer):
         mean_dA_x_hat = (dA * x_hat).mean(axis=1, keepdims=True)
         return (gamma * inv_std) * (dA - mean_dA - x_hat * mean_dA_x_hat)
 
+    def check_state(self, state: dict[str, np.ndarray], counters: dict[str, int]) -> None:
+        """A running variance is a mean of squares: ≥ 0; the batch count is ≥ 0."""
+        name = f"running_var{self.index}"
+        var = state[name]
+        if (var < 0).any():
+            bad = tuple(int(i) for i in np.argwhere(var < 0)[0])
+            raise ValueError(f"{name} must be ≥ 0 (a variance); received {var[bad]} at index {bad}")
+        if counters.get("num_batches_tracked", 0) < 0:
+            raise ValueError(f"num_batches_tracked must be ≥ 0; received {counters['num_batches_tracked']}")
+
     def get_counters(self) -> dict[str, int]:
         return {"num_batches_tracked": self.num_batches_tracked}
 
