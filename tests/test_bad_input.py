@@ -137,3 +137,236 @@ def test_a_failed_save_keeps_the_old_model(tmp_path):
         model.save(tmp_path / "m.safetensors")
     assert (tmp_path / "m.safetensors").read_bytes() == before
     assert deepmat.load(tmp_path / "m.safetensors").layer_dims == [4, 5, 3]
+
+
+# -- reliability round 2 (issue 13): situations, each set up for real -------------------------------
+#
+# Each scenario builds its situation in a folder of its own and returns what deepmat said: for the
+# command line (exit status, the stderr lines), for Python the exception. The table of
+# docs/BAD_INPUT.md lists each by its id.
+
+import errno  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import shutil  # noqa: E402
+
+import safetensors.numpy  # noqa: E402
+
+from deepmat import BatchNorm, Dense, Dropout, TrainingDiverged  # noqa: E402
+from deepmat.cli.runs import RunFolder  # noqa: E402
+
+TRAIN = ["train", "--data", "digits", "--epochs", "1", "--verbose", "0", "--schedule", "none"]
+
+
+@pytest.fixture(scope="module")
+def digits_run(tmp_path_factory) -> Path:
+    """A finished 1-epoch digits run folder (copied by the scenarios that change it)."""
+    run = tmp_path_factory.mktemp("scenarios") / "run"
+    assert main([*TRAIN, "--out", str(run)]) == 0
+    return run
+
+
+def cli(args: list[str], capsys) -> tuple[int, list[str]]:
+    capsys.readouterr()
+    status = main([str(a) for a in args])
+    return status, capsys.readouterr().err.strip().splitlines()
+
+
+def copy_run(run: Path, where: Path) -> Path:
+    target = where / "run"
+    shutil.copytree(run, target)
+    return target
+
+
+def rewrite_checkpoint(path: Path, change) -> None:
+    """Edit a checkpoint's training state and arrays as a hostile or careless hand would."""
+    with safetensors.safe_open(path, framework="numpy") as f:
+        metadata = dict(f.metadata())
+        arrays = {k: f.get_tensor(k) for k in f.keys()}
+    training = json.loads(metadata["training"])
+    change(training, arrays)
+    metadata["training"] = json.dumps(training)
+    safetensors.numpy.save_file(arrays, str(path), metadata=metadata)
+
+
+def fashion_net() -> Network:
+    return Network(layers=[Dense(8, "relu"), Dropout(0.1), Dense(3, "softmax")], input_dim=4, seed=0)
+
+
+def python_checkpoint(tmp: Path, **kwargs) -> Path:
+    path = tmp / "ckpt.safetensors"
+    fashion_net().fit(X, y, epochs=2, batch_size=4, optimizer="adam", learning_rate=0.01, verbose=0, checkpoint=path, **kwargs)
+    return path
+
+
+def overflowing_net() -> Network:
+    """Finite parameters, finite inputs, but W·A overflows float64."""
+    net = Network([4, 3, 2], "identity", "softmax")
+    net.params["W1"] = np.full((3, 4), 100.0)
+    return net
+
+
+def locked_folder(tmp, run, capsys):
+    folder = copy_run(run, tmp)
+    with RunFolder(folder).lock():  # another training owns it
+        return cli([*TRAIN, "--out", folder, "--overwrite"], capsys)
+
+
+def resume_edited_config(tmp, run, capsys):
+    folder = copy_run(run, tmp)
+    elsewhere = tmp / "elsewhere"
+    config = json.loads((folder / "config.json").read_text())
+    config["output"]["dir"] = str(elsewhere)  # an edited or moved run
+    (folder / "config.json").write_text(json.dumps(config))
+    status, err = cli(["train", "--resume", folder / "checkpoint.safetensors", "--epochs", "2"], capsys)
+    assert not elsewhere.exists()
+    assert json.loads((folder / "metrics.json").read_text())["epochs"] == 2
+    return status, err
+
+
+def moved_run(tmp, run, capsys):
+    folder = copy_run(run, tmp)
+    moved = tmp / "moved"
+    folder.rename(moved)
+    status, err = cli(["train", "--resume", moved / "checkpoint.safetensors", "--epochs", "2"], capsys)
+    assert not folder.exists() and json.loads((moved / "metrics.json").read_text())["epochs"] == 2
+    return status, err
+
+
+def overwrite_keeps_other_files(tmp, run, capsys):
+    folder = copy_run(run, tmp)
+    (folder / "notes.txt").write_text("mine")
+    (folder / "history.csv").write_text("old")
+    status, err = cli([*TRAIN, "--out", folder, "--overwrite"], capsys)
+    assert (folder / "notes.txt").read_text() == "mine" and (folder / "history.csv").read_text() != "old"
+    return status, err
+
+
+def hostile_checkpoint(change):
+    def scenario(tmp, run, capsys):
+        folder = copy_run(run, tmp)
+        rewrite_checkpoint(folder / "checkpoint.safetensors", change)
+        before = (folder / "model.safetensors").read_bytes()
+        status, err = cli(["train", "--resume", folder / "checkpoint.safetensors", "--epochs", "2"], capsys)
+        assert (folder / "model.safetensors").read_bytes() == before  # nothing the run had is lost
+        return status, err
+
+    return scenario
+
+
+def stretch_an_optimizer_array(training, arrays):
+    key = next(k for k in arrays if k.startswith("optimizer.m."))
+    arrays[key] = arrays[key].reshape(-1)[:1].copy()  # would broadcast into the whole parameter
+
+
+def plain_model_as_checkpoint(tmp, run, capsys):
+    folder = copy_run(run, tmp)
+    shutil.copy(folder / "model.safetensors", folder / "checkpoint.safetensors")
+    return cli(["train", "--resume", folder / "checkpoint.safetensors", "--epochs", "2"], capsys)
+
+
+def failing_environment(error_number: int):
+    def scenario(tmp, run, capsys, monkeypatch):
+        def fail(*args, **kwargs):
+            raise OSError(error_number, os.strerror(error_number))
+
+        monkeypatch.setattr(deepmat.io.os, "fsync", fail)  # the first write of the run folder fails
+        return cli([*TRAIN, "--out", tmp / "run"], capsys)
+
+    return scenario
+
+
+def huge_weights_model(tmp, run, capsys):
+    net = deepmat.load(run / "model.safetensors")
+    net.params["W1"] = np.full_like(net.params["W1"], 1e38)  # finite, but the products overflow float32
+    net.save(tmp / "huge.safetensors")
+    np.savetxt(tmp / "rows.csv", np.ones((2, 64)), delimiter=",")
+    return cli(["predict", tmp / "huge.safetensors", tmp / "rows.csv"], capsys)
+
+
+def negative_variance(tmp, run, capsys):
+    net = Network(layers=[Dense(3, "identity"), BatchNorm(), Dense(2, "softmax")], input_dim=4)
+    net.save(tmp / "bn.safetensors")
+    with safetensors.safe_open(tmp / "bn.safetensors", framework="numpy") as f:
+        metadata, arrays = f.metadata(), {k: f.get_tensor(k) for k in f.keys()}
+    arrays["1.running_var"][1] = -0.5
+    safetensors.numpy.save_file(arrays, str(tmp / "bn.safetensors"), metadata=metadata)
+    return cli(["summary", tmp / "bn.safetensors"], capsys)
+
+
+SCENARIOS_CLI = {
+    "cli-run-folder-in-use": (locked_folder, r"the run folder '.*run' is in use by another training \(process \d+\)"),
+    "cli-train-into-an-old-run": (lambda tmp, run, capsys: cli([*TRAIN, "--out", copy_run(run, tmp)], capsys), r"holds a run already \(model.safetensors, config.json.*\); give --overwrite"),
+    "cli-out-is-a-file": (lambda tmp, run, capsys: (tmp / "f").write_text("x") and cli([*TRAIN, "--out", tmp / "f"], capsys), r"--out '.*f' is a file; expected a run folder"),
+    "cli-resume-into-another-out": (lambda tmp, run, capsys: cli(["train", "--resume", copy_run(run, tmp) / "checkpoint.safetensors", "--out", tmp / "x"], capsys), r"differs from the checkpoint's folder .*: a resumed run writes beside its checkpoint"),
+    "cli-resume-changes-a-setting": (lambda tmp, run, capsys: cli(["train", "--resume", copy_run(run, tmp) / "checkpoint.safetensors", "--learning-rate", "0.5"], capsys), r"--learning-rate 0.5 differs from the run's 0.001 .*only --epochs, --iterations and --verbose may change"),
+    "cli-resume-with-a-config-file": (lambda tmp, run, capsys: cli(["train", "x.toml", "--resume", copy_run(run, tmp) / "checkpoint.safetensors"], capsys), r"--resume continues a run with its own config.json; give no CONFIG.toml"),
+    "cli-resume-a-plain-model-file": (plain_model_as_checkpoint, r"checkpoint.safetensors' is a model file, not a checkpoint"),
+    "cli-checkpoint-optimizer-array-of-another-shape": (hostile_checkpoint(stretch_an_optimizer_array), r"array 'optimizer.m.W\d' is \(1,\) float32; the parameter W\d is \(\d+, \d+\)"),
+    "cli-checkpoint-bad-generator-state": (hostile_checkpoint(lambda t, a: t.update(shuffle_rng_state={"bit_generator": "PCG64", "state": "x"})), r"'shuffle_rng_state' is not the state of a NumPy PCG64 generator"),
+    "cli-checkpoint-negative-epoch": (hostile_checkpoint(lambda t, a: t.update(epoch=-3)), r"'epoch' must be an integer ≥ 0; found -3"),
+    "cli-checkpoint-unknown-optimizer": (hostile_checkpoint(lambda t, a: t["optimizer"].update(name="adamax")), r"'optimizer' must name one of \[.*\]; found 'adamax'"),
+    "cli-huge-layers-train": (lambda tmp, run, capsys: cli(["train", "--data", "digits", "--layers", "64,10000000000,10", "--out", tmp / "big"], capsys), r"the network needs 5.46 TiB for its 750,000,000,010 parameters and their gradients alone \(float32\); this machine has .* available"),
+    "cli-huge-layers-summary": (lambda tmp, run, capsys: (tmp / "big.toml").write_text("[model]\nlayers = [64, 10000000000, 10]\n") and cli(["summary", tmp / "big.toml"], capsys), r"the network needs .* TiB for its"),
+    "cli-huge-layers-gradcheck": (lambda tmp, run, capsys: (tmp / "big.toml").write_text("[model]\nlayers = [64, 10000000000, 10]\n") and cli(["gradcheck", tmp / "big.toml"], capsys), r"the network needs .* TiB for its"),
+    "cli-predict-outputs-overflow": (huge_weights_model, r"the network's outputs are not finite for 2 of 2 samples .*no answer is given"),
+    "cli-negative-variance-in-a-model-file": (negative_variance, r"running_var1 must be ≥ 0 \(a variance\); received -0.5 at index \(1, 0\)"),
+    "cli-onnx-opset-too-new": (lambda tmp, run, capsys: cli(["export", run / "model.safetensors", "-o", tmp / "m.onnx", "--opset", "99"], capsys), r"opset must be from 13 to \d+ \(the newest onnx .* knows\); received 99"),
+}  # fmt: skip
+
+SCENARIOS_CLI_OK = {
+    "resume-ignores-an-edited-config-json": resume_edited_config,
+    "resume-a-moved-run-in-place": moved_run,
+    "overwrite-replaces-only-the-run-files": overwrite_keeps_other_files,
+}
+
+SCENARIOS_ENVIRONMENT = {
+    "cli-disk-full": (failing_environment(errno.ENOSPC), r"'.*config.json': No space left on device \(ENOSPC\)"),
+    "cli-read-only-file-system": (failing_environment(errno.EROFS), r"'.*config.json': Read-only file system \(EROFS\)"),
+}
+
+SCENARIOS_API: dict[str, tuple[Callable[[Path], object], type, str]] = {
+    "huge-network": (lambda tmp: Network([64, 10**10, 10]), ValueError, r"the network needs 10.9 TiB for its 750,000,000,010 parameters and their gradients alone \(float64\)"),
+    "resume-with-another-learning-rate": (lambda tmp: fashion_net().fit(X, y, epochs=3, batch_size=4, optimizer="adam", learning_rate=0.5, verbose=0, resume_from=python_checkpoint(tmp)), ValueError, r"its optimiser began with learning_rate=0.01 and this fit asks for learning_rate=0.5"),
+    "resume-with-another-batch-size": (lambda tmp: fashion_net().fit(X, y, epochs=3, batch_size=5, optimizer="adam", verbose=0, resume_from=python_checkpoint(tmp)), ValueError, r"it was trained with batch_size=4 and this fit has batch_size=5"),
+    "resume-with-other-data": (lambda tmp: fashion_net().fit(X[:8], y[:8], epochs=3, batch_size=4, optimizer="adam", verbose=0, resume_from=python_checkpoint(tmp)), ValueError, r"it was trained with samples=10 and this fit has samples=8"),
+    "last-step-diverges": (lambda tmp: net(dtype="float32").fit(X, y, epochs=1, optimizer="adam", learning_rate=1e39, verbose=0), TrainingDiverged, r"the parameters became NaN/inf at epoch 0 .*restored to those at the start of epoch 0"),
+    "predict-outputs-overflow": (lambda tmp: overflowing_net().predict(np.full((1, 4), 1e307)), ValueError, r"the network's outputs are not finite for 1 of 1 samples"),
+    "batch-norm-batches-of-one": (lambda tmp: Network([4, 5, 3], "relu", "softmax", batch_norm=True).fit(X, y, epochs=1, batch_size=1, verbose=0), ValueError, r"batch normalisation needs batches of at least 2 samples; received batch_size=1"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", SCENARIOS_CLI)
+def test_scenario_is_one_line_exit_2(case, digits_run, tmp_path, capsys):
+    scenario, message = SCENARIOS_CLI[case]
+    status, err = scenario(tmp_path, digits_run, capsys)
+    assert status == 2 and len(err) == 1 and err[0].startswith("deepmat: error: "), err
+    assert re.search(message, err[0]), err[0]
+    assert "Traceback" not in err[0] and "nan" not in err[0].lower().split("error: ", 1)[1][:3]
+
+
+@pytest.mark.parametrize("case", SCENARIOS_CLI_OK)
+def test_scenario_succeeds_where_it_should(case, digits_run, tmp_path, capsys):
+    status, err = SCENARIOS_CLI_OK[case](tmp_path, digits_run, capsys)
+    assert status == 0, err
+
+
+@pytest.mark.parametrize("case", SCENARIOS_ENVIRONMENT)
+def test_environment_failure_is_one_line_exit_1(case, digits_run, tmp_path, capsys, monkeypatch):
+    scenario, message = SCENARIOS_ENVIRONMENT[case]
+    status, err = scenario(tmp_path, digits_run, capsys, monkeypatch)
+    assert status == 1 and len(err) == 1 and re.search(message, err[0]), err
+
+
+@pytest.mark.parametrize("case", SCENARIOS_API)
+def test_scenario_python(case, tmp_path):
+    call, error, message = SCENARIOS_API[case]
+    with pytest.raises(error, match=message):
+        call(tmp_path)
+
+
+def test_every_scenario_is_in_the_documentation():
+    text = DOC.read_text(encoding="utf-8")
+    cases = (*SCENARIOS_CLI, *SCENARIOS_CLI_OK, *SCENARIOS_ENVIRONMENT, *SCENARIOS_API)
+    missing = [case for case in cases if f"`{case}`" not in text]
+    assert not missing, f"docs/BAD_INPUT.md does not list {missing}"

@@ -50,8 +50,8 @@ def _generator_state(value: Any, key: str, path: Any) -> dict[str, Any]:
     scratch = np.random.default_rng(0)
     try:
         scratch.bit_generator.state = value
-    except (TypeError, ValueError, KeyError, OverflowError) as error:
-        raise _fail(path, f"'{key}' is not a random generator state ({error})") from None
+    except (TypeError, ValueError, KeyError, OverflowError):
+        raise _fail(path, f"'{key}' is not the state of a NumPy PCG64 generator") from None
     return value
 
 
@@ -71,7 +71,8 @@ def check_state(
         _generator_state(state["epoch_rng_state"], "epoch_rng_state", path)
     optimizer = state.get("optimizer")
     if not isinstance(optimizer, dict) or optimizer.get("name") not in OPTIMIZERS:
-        raise _fail(path, f"'optimizer' must name one of {sorted(OPTIMIZERS)}; found {optimizer!r:.200}")
+        found = optimizer.get("name") if isinstance(optimizer, dict) else optimizer
+        raise _fail(path, f"'optimizer' must name one of {sorted(OPTIMIZERS)}; found {found!r:.100}")
     if not isinstance(optimizer.get("config"), dict):
         raise _fail(path, "'optimizer' has no 'config' of hyperparameters")
     _integer(optimizer, "t", path)

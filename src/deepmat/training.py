@@ -518,9 +518,8 @@ class Trainer:
         if not (all_finite(net.theta) and all(all_finite(b) for b in net.buffers.values())):
             # the last step of the epoch left parameters that are not finite (the next batch's
             # cost catches every other step)
-            self._diverged(
-                math.nan, epoch, self.batch - 1, -(-self.settings["samples"] // self.settings["batch_size"])
-            )
+            n_batches = -(-self.settings["samples"] // self.settings["batch_size"])
+            self._diverged(math.nan, epoch, self.batch - 1, n_batches, what="the parameters became NaN/inf")
         logs = {"loss": self.loss_sum / self.seen}
         if net.is_classifier:
             logs["accuracy"] = self.correct / self.seen
@@ -546,7 +545,7 @@ class Trainer:
             logs["val_accuracy"] = net.n_correct(AL.T, Y_val) / X_val.shape[0]
         return logs
 
-    def _diverged(self, cost: float, epoch: int, batch: int, n_batches: int) -> None:
+    def _diverged(self, cost: float, epoch: int, batch: int, n_batches: int, what: str = "") -> None:
         snapshot_epoch, arrays = self.snapshot
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -556,11 +555,7 @@ class Trainer:
             if self.unit == "iteration"
             else f"epoch {epoch} (batch {batch + 1}/{n_batches})"
         )
-        what = (
-            f"the cost became {cost}"
-            if not math.isnan(cost) or self.seen
-            else "the parameters became NaN/inf"
-        )
+        what = what or f"the cost became {cost}"
         raise TrainingDiverged(
             f"{what} at {where} (learning_rate={self.optimizer.learning_rate}); "
             f"try a smaller learning rate. The parameters were restored to those at the start of "
