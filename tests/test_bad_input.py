@@ -195,7 +195,17 @@ def fashion_net() -> Network:
 
 def python_checkpoint(tmp: Path, **kwargs) -> Path:
     path = tmp / "ckpt.safetensors"
-    fashion_net().fit(X, y, epochs=2, batch_size=4, optimizer="adam", learning_rate=0.01, verbose=0, checkpoint=path, **kwargs)
+    fashion_net().fit(
+        X,
+        y,
+        epochs=2,
+        batch_size=4,
+        optimizer="adam",
+        learning_rate=0.01,
+        verbose=0,
+        checkpoint=path,
+        **kwargs,
+    )
     return path
 
 
@@ -321,8 +331,14 @@ SCENARIOS_CLI_OK = {
 }
 
 SCENARIOS_ENVIRONMENT = {
-    "cli-disk-full": (failing_environment(errno.ENOSPC), r"'.*config.json': No space left on device \(ENOSPC\)"),
-    "cli-read-only-file-system": (failing_environment(errno.EROFS), r"'.*config.json': Read-only file system \(EROFS\)"),
+    "cli-disk-full": (
+        failing_environment(errno.ENOSPC),
+        r"'.*config.json': No space left on device \(ENOSPC\)",
+    ),
+    "cli-read-only-file-system": (
+        failing_environment(errno.EROFS),
+        r"'.*config.json': Read-only file system \(EROFS\)",
+    ),
 }
 
 SCENARIOS_API: dict[str, tuple[Callable[[Path], object], type, str]] = {

@@ -32,6 +32,7 @@ from deepmat.cli.config import (
     settle,
 )
 from deepmat.cli.sources import class_count, load_data
+from deepmat.io import read_model
 from deepmat.metrics import classification_report
 from deepmat.network import Network
 from deepmat.optimizers import SEEDS_LEARNING_RATE
@@ -121,6 +122,7 @@ def _check_resume(args: argparse.Namespace, checkpoint: Path) -> None:
             f"--out {args.out!r} differs from the checkpoint's folder {str(checkpoint.parent)!r}: a resumed "
             "run writes beside its checkpoint (move the run folder to move the run)"
         )
+    read_model(checkpoint).training()  # a checkpoint, before anything is written beside it
     run_config = checkpoint.parent / "config.json"
     recorded = read_config_file(run_config) if run_config.is_file() else None
     for attr, (section, key) in FLAG_KEYS.items():

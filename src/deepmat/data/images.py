@@ -24,7 +24,10 @@ Pillow is optional (``pip install deepmat[data]``).
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -99,12 +102,26 @@ def load_image(path: str | os.PathLike, size: tuple[int, int] = (64, 64)) -> np.
     """One picture file as a row ``(1, width·height·3)`` float64 in [0, 1], ready for
     ``net.predict_proba``.
 
-    The file (PNG, JPEG or anything else Pillow reads) is turned upright by its EXIF
-    orientation, converted to RGB (grey levels are repeated in the three channels; an alpha
-    channel is dropped), resized to ``size`` with bilinear resampling (Pillow's
-    ``Image.Resampling.BILINEAR``, anti-aliased when shrinking — the interpolation of
-    ``scipy.misc.imresize`` that the course used), then flattened row-major and divided by 255,
-    exactly as :func:`load_catvnoncat` prepares its pictures.
+    The file (PNG, JPEG, TIFF or anything else Pillow reads) is turned upright by its EXIF
+    orientation, read at its own bit depth, resized to ``size`` with bilinear resampling
+    (Pillow's ``Image.Resampling.BILINEAR``, anti-aliased when shrinking — the interpolation
+    of ``scipy.misc.imresize`` that the course used), then flattened row-major (height, width,
+    then the RGB channel) and scaled to [0, 1]:
+
+    ===========================  ==========================================================
+    8-bit RGB, grey, palette     values / 255 — exactly as :func:`load_catvnoncat` prepares
+                                 its pictures; grey levels are repeated in the 3 channels
+    with transparency (RGBA, LA,  composited over white first, as a page shows it (a
+    palette with transparency)   transparent pixel is not black)
+    16-bit grey (PNG)            values / 65535, resized in floating point
+    floating point (TIFF "F")    taken as they are when all in [0, 1]; otherwise refused
+                                 (their scale is unknown)
+    32-bit integer grey          / 65535 when all in 0..65535 (16-bit data); otherwise refused
+    16-bit RGB PNG               Pillow decodes 8 bits per channel: read as such, with a
+                                 ``UserWarning`` saying so (quantised, not clipped)
+    ===========================  ==========================================================
+
+    Nothing is ever clipped or blackened silently.
 
     Args:
         path: the picture file.
@@ -113,7 +130,8 @@ def load_image(path: str | os.PathLike, size: tuple[int, int] = (64, 64)) -> np.
 
     Raises:
         FileNotFoundError: ``path`` does not exist or is not a file.
-        ValueError: Pillow cannot read it as a picture; ``size`` is not two positive integers.
+        ValueError: Pillow cannot read it as a picture; its values have no known scale;
+            ``size`` is not two positive integers.
         ImportError: Pillow is not installed.
     """
     if (
@@ -125,17 +143,79 @@ def load_image(path: str | os.PathLike, size: tuple[int, int] = (64, 64)) -> np.
     Image = optional_import("PIL.Image", "load_image needs Pillow to read pictures")
     ImageOps = optional_import("PIL.ImageOps", "load_image needs Pillow to read pictures")
     file = existing_file(path, "image", "expected a PNG or JPEG picture")
+    size = (int(size[0]), int(size[1]))
     try:
         with Image.open(file) as image:
-            image = ImageOps.exif_transpose(image).convert("RGB")
-            image = image.resize((int(size[0]), int(size[1])), Image.Resampling.BILINEAR)
-            pixels = np.asarray(image, dtype=np.uint8)
+            image = ImageOps.exif_transpose(image)
+            if image.mode in WIDE_GREY_MODES or image.mode == "F":
+                pixels = _wide_grey(Image, image, size, str(file))
+            else:
+                if _png_bit_depth(file) == 16:
+                    warnings.warn(
+                        f"{str(file)!r} is a 16-bit colour PNG; Pillow reads 8 bits per channel, so it is "
+                        "read at 8 bits (quantised to 1/255, not clipped)",
+                        UserWarning,
+                        stacklevel=2,
+                    )
+                rgb = _flatten_transparency(Image, image)
+                pixels = np.asarray(rgb.resize(size, Image.Resampling.BILINEAR), dtype=np.uint8) / 255.0
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
         # UnidentifiedImageError and truncated files are OSErrors; some decoders raise SyntaxError
+        if isinstance(error, ValueError) and str(error).startswith(repr(str(file))):
+            raise  # our own, already naming the file
         raise ValueError(
             f"image {str(file)!r} cannot be read as a picture ({error}); expected a PNG or JPEG file"
         ) from None
-    return pixels.reshape(1, -1) / 255.0
+    return pixels.reshape(1, -1)
+
+
+#: Pillow's modes for grey pictures of more than 8 bits (16-bit PNG, 32-bit integers)
+WIDE_GREY_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I")
+#: the largest value of 16-bit data
+MAX_16_BIT = 65535
+
+
+def _wide_grey(Image: Any, image: Any, size: tuple[int, int], name: str) -> np.ndarray:
+    """A 16-bit, 32-bit integer or floating-point grey picture as ``(h, w, 3)`` in [0, 1],
+    resized in floating point (no rounding to 8 bits on the way)."""
+    values = np.asarray(image, dtype=np.float64)
+    low, high = (float(values.min()), float(values.max())) if values.size else (0.0, 0.0)
+    if image.mode == "F":
+        if low < 0 or high > 1 or not np.isfinite(values).all():
+            raise ValueError(
+                f"{name!r} is a floating-point picture with values from {low:g} to {high:g}; deepmat reads "
+                "floating-point pictures in [0, 1] (save it scaled to [0, 1], or as an 8- or 16-bit PNG)"
+            )
+        scale = 1.0
+    else:
+        if low < 0 or high > MAX_16_BIT:
+            raise ValueError(
+                f"{name!r} is a {image.mode} integer picture with values from {low:g} to {high:g}; deepmat "
+                f"reads integer grey pictures of 8 or 16 bits (0..{MAX_16_BIT})"
+            )
+        scale = float(MAX_16_BIT)
+    resized = Image.fromarray(values.astype(np.float32), mode="F").resize(size, Image.Resampling.BILINEAR)
+    grey = np.asarray(resized, dtype=np.float64) / scale
+    return np.repeat(grey[:, :, None], 3, axis=2)
+
+
+def _flatten_transparency(Image: Any, image: Any) -> Any:
+    """An 8-bit picture as RGB; one with transparency composited over white (a transparent
+    pixel's own colour, often black, is not what anyone sees)."""
+    if image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, rgba).convert("RGB")
+    return image.convert("RGB")
+
+
+def _png_bit_depth(file: Path) -> int | None:
+    """The bit depth in a PNG's header (IHDR), None for other files."""
+    with open(file, "rb") as f:
+        head = f.read(26)
+    if head[:8] != b"\x89PNG\r\n\x1a\n" or len(head) < 26:
+        return None
+    return head[24]
 
 
 def image_row(path: str | os.PathLike, n_features: int) -> np.ndarray:
