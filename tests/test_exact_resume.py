@@ -37,18 +37,27 @@ def uninterrupted() -> dict[str, np.ndarray]:
 
 class SigintAtBatch(Callback):
     """Sends the process a real SIGINT from another thread after a random number of batches,
-    at a random moment of the following batch's step (the timer fires while it computes)."""
+    at a random moment of the following batch's step (the timer fires while it computes).
+    Should the timer be late on a loaded machine, the next batch end waits for it, so the
+    signal always lands inside the fit."""
 
     touches_parameters = False
     in_checkpoint = False
 
     def __init__(self, after_batches: int, delay: float) -> None:
         self.after, self.delay, self.seen = after_batches, delay, 0
+        self.fired = threading.Event()
+
+    def _fire(self) -> None:
+        os.kill(os.getpid(), signal.SIGINT)
+        self.fired.set()
 
     def on_batch_end(self, batch: int, logs: dict[str, float]) -> None:
         self.seen += 1
         if self.seen == self.after:
-            threading.Timer(self.delay, os.kill, (os.getpid(), signal.SIGINT)).start()
+            threading.Timer(self.delay, self._fire).start()
+        elif self.seen > self.after:
+            self.fired.wait(10)
 
 
 def test_twenty_random_interrupts_resume_bit_for_bit(uninterrupted, tmp_path):
