@@ -293,16 +293,26 @@ def test_validation_data_adds_val_loss_and_val_accuracy():
     assert history.history["val_accuracy"][-1] == net.score(X_val, y_val)
 
 
-def test_validation_split_holds_out_the_last_fraction():
+def test_validation_split_is_a_stratified_seeded_draw():
+    """The held-out fraction is drawn at random from the network's seed, each class keeping
+    its share (issue 14: the unshuffled last 10 % could hold one class only)."""
+    from deepmat.training import validation_rows
+
     X, y = class_data(m=60)
+    y = np.sort(y)  # sorted labels: the last quarter would be one class
     a, b = Network([5, 8, 3], "relu", "softmax", seed=1), Network([5, 8, 3], "relu", "softmax", seed=1)
+    train, val = validation_rows(a, a.target_rows(y, 60), 15)
+    assert val.size == 15 and np.intersect1d(train, val).size == 0 and train.size + val.size == 60
+    for c in range(3):  # each class keeps its share, to within one sample
+        assert abs((y[val] == c).sum() / 15 - (y == c).mean()) <= 1 / 15
     history_a = a.fit(X, y, epochs=3, batch_size=16, validation_split=0.25, verbose=0)
-    history_b = b.fit(X[:45], y[:45], epochs=3, batch_size=16, validation_data=(X[45:], y[45:]), verbose=0)
+    history_b = b.fit(X[train], y[train], epochs=3, batch_size=16, validation_data=(X[val], y[val]), verbose=0)
     assert_same_state(a, b)
     assert_same_history(history_a, history_b)
-    assert history_a.history["val_loss"][-1] == pytest.approx(a.cost(X[45:], y[45:]), rel=1e-12)
-    # the first fraction would give another validation loss
-    assert history_a.history["val_loss"][-1] != pytest.approx(a.cost(X[:15], y[:15]), rel=1e-6)
+    again = validation_rows(Network([5, 8, 3], "relu", "softmax", seed=1), a.target_rows(y, 60), 15)
+    assert np.array_equal(again[1], val)  # the same seed holds out the same rows
+    other = validation_rows(Network([5, 8, 3], "relu", "softmax", seed=2), a.target_rows(y, 60), 15)
+    assert not np.array_equal(other[1], val)
 
 
 def test_validation_does_not_change_training():

@@ -37,7 +37,7 @@ from deepmat._checks import unknown_name
 from deepmat.activations import hidden_activations
 from deepmat.layers import ExplainStep, Layer, check_layer_dims, layers_from_dims
 from deepmat.losses import DEFAULT_LOSS, get_loss
-from deepmat.network import Network
+from deepmat.network import Network, default_output
 
 #: The two ways of writing the equations: the seeds' (a sample is a column) and seed 004's (a row).
 LAYOUTS = ("columns", "rows")
@@ -239,7 +239,7 @@ def explain(
     m: int | str = "m",
     layout: str = "columns",
     hidden_activation: str = "relu",
-    output_activation: str = "sigmoid",
+    output_activation: str | None = None,
 ) -> str:
     """The forward and backward equations (SPEC §2–§3) of every Dense layer l = 1..L, with
     their concrete shapes, one sample at a time (m = 1) and vectorised over m samples.
@@ -254,7 +254,8 @@ def explain(
         layout: ``"columns"`` (the seeds' and deepmat's internal convention: a sample is a
             column, Z[l] = W[l]·A[l-1] + b[l]) or ``"rows"`` (seed 004's: a sample is a row,
             Z[l] = A[l-1]·W[l] + b[l] with W[l] the transpose of deepmat's).
-        hidden_activation, output_activation: g[1..L-1] and g[L] for ``layer_dims``.
+        hidden_activation, output_activation: g[1..L-1] and g[L] for ``layer_dims`` (g[L]
+            ``None``: sigmoid for one output unit, softmax for more).
 
     Returns:
         Plain text, one equation per line, e.g. for ``[12288, 20, 7, 5, 1]`` and m = 209::
@@ -270,7 +271,7 @@ def explain(
         raise unknown_name("layout", layout, LAYOUTS)
     if hidden_activation not in hidden_activations():
         raise unknown_name("hidden activation", hidden_activation, hidden_activations())
-    if output_activation not in OUTPUT_ACTIVATIONS:
+    if output_activation is not None and output_activation not in OUTPUT_ACTIVATIONS:
         raise unknown_name("output activation", output_activation, OUTPUT_ACTIVATIONS)
     m = _check_m(m)
     if (layer_dims is None) == (net is None):
@@ -278,7 +279,7 @@ def explain(
     if net is not None:
         if not isinstance(net, Network):
             raise TypeError(f"net must be a deepmat.Network; received {type(net).__name__}")
-        if (hidden_activation, output_activation) != ("relu", "sigmoid"):
+        if (hidden_activation, output_activation) != ("relu", None):
             raise ValueError(
                 "hidden_activation and output_activation describe a layer_dims network; "
                 "a net brings its own activations"
@@ -286,6 +287,7 @@ def explain(
         layers, dims, loss = net.layers, net.layer_dims, net.loss
     else:
         dims = check_layer_dims(layer_dims)
+        output_activation = output_activation or default_output(dims[-1])
         if output_activation == "softmax" and dims[-1] < 2:
             raise ValueError(
                 f"a softmax output needs n[L] ≥ 2 classes; received n[L] = {dims[-1]} "

@@ -33,11 +33,15 @@ def _clip_probabilities(AL: np.ndarray) -> np.ndarray:
     return np.clip(AL, eps, 1 - eps)
 
 
+def binary_cross_entropy_terms(AL: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """L per output unit and sample, −[Y·log A + (1 − Y)·log(1 − A)], shape ``(n[L], m)``."""
+    A = _clip_probabilities(AL)
+    return -(Y * np.log(A) + (1 - Y) * np.log1p(-A))
+
+
 def binary_cross_entropy(AL: np.ndarray, Y: np.ndarray) -> float:
     """J = −(1/m)·Σ [Y·log A + (1 − Y)·log(1 − A)], summed over output units and samples."""
-    A = _clip_probabilities(AL)
-    m = AL.shape[1]
-    return float(-(Y * np.log(A) + (1 - Y) * np.log1p(-A)).sum() / m)
+    return float(binary_cross_entropy_terms(AL, Y).sum() / AL.shape[1])
 
 
 def binary_cross_entropy_gradient(AL: np.ndarray, Y: np.ndarray) -> np.ndarray:
@@ -46,10 +50,14 @@ def binary_cross_entropy_gradient(AL: np.ndarray, Y: np.ndarray) -> np.ndarray:
     return -(Y / A - (1 - Y) / (1 - A))
 
 
+def softmax_cross_entropy_terms(AL: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """−y_i·log a_i per class and sample, shape ``(n[L], m)`` (a column sums to that sample's L)."""
+    return -(Y * np.log(_clip_probabilities(AL)))
+
+
 def softmax_cross_entropy(AL: np.ndarray, Y: np.ndarray) -> float:
     """J = −(1/m)·Σ Σ_i y*_i·log a_i, with ``AL`` the softmax output and ``Y`` one-hot (or probabilities)."""
-    m = AL.shape[1]
-    return float(-(Y * np.log(_clip_probabilities(AL))).sum() / m)
+    return float(softmax_cross_entropy_terms(AL, Y).sum() / AL.shape[1])
 
 
 def softmax_cross_entropy_gradient(AL: np.ndarray, Y: np.ndarray) -> np.ndarray:
@@ -57,11 +65,15 @@ def softmax_cross_entropy_gradient(AL: np.ndarray, Y: np.ndarray) -> np.ndarray:
     return -Y / _clip_probabilities(AL)
 
 
+def mean_squared_error_terms(AL: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """½(a − y)² per output unit and sample, shape ``(n[L], m)``."""
+    diff = AL - Y
+    return 0.5 * (diff * diff)
+
+
 def mean_squared_error(AL: np.ndarray, Y: np.ndarray) -> float:
     """J = (1/m)·Σᵢ ½‖a⁽ⁱ⁾ − y⁽ⁱ⁾‖² (seed 004's L = ½‖ŷ − y‖², averaged over samples)."""
-    m = AL.shape[1]
-    diff = AL - Y
-    return float(0.5 * (diff * diff).sum() / m)
+    return float(mean_squared_error_terms(AL, Y).sum() / AL.shape[1])
 
 
 def mean_squared_error_gradient(AL: np.ndarray, Y: np.ndarray) -> np.ndarray:
@@ -70,21 +82,35 @@ def mean_squared_error_gradient(AL: np.ndarray, Y: np.ndarray) -> np.ndarray:
 
 
 class Loss(NamedTuple):
-    """A loss: its cost J, its per-sample gradient dA[L], and the output activation with
-    which dZ[L] simplifies to A[L] − Y."""
+    """A loss: its cost J, its per-sample gradient dA[L], the output activation with which
+    dZ[L] simplifies to A[L] − Y, and its terms per output unit and sample (whose column
+    sums are the per-sample losses L⁽ⁱ⁾ a weighted cost needs)."""
 
     name: str
     cost: Callable[[np.ndarray, np.ndarray], float]
     gradient: Callable[[np.ndarray, np.ndarray], np.ndarray]
     canonical_activation: str
+    terms: Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
 LOSSES: dict[str, Loss] = {
     loss.name: loss
     for loss in (
-        Loss("binary_cross_entropy", binary_cross_entropy, binary_cross_entropy_gradient, "sigmoid"),
-        Loss("cross_entropy", softmax_cross_entropy, softmax_cross_entropy_gradient, "softmax"),
-        Loss("mse", mean_squared_error, mean_squared_error_gradient, "identity"),
+        Loss(
+            "binary_cross_entropy",
+            binary_cross_entropy,
+            binary_cross_entropy_gradient,
+            "sigmoid",
+            binary_cross_entropy_terms,
+        ),
+        Loss(
+            "cross_entropy",
+            softmax_cross_entropy,
+            softmax_cross_entropy_gradient,
+            "softmax",
+            softmax_cross_entropy_terms,
+        ),
+        Loss("mse", mean_squared_error, mean_squared_error_gradient, "identity", mean_squared_error_terms),
     )
 }
 
@@ -119,3 +145,12 @@ def output_delta(
     if spec.canonical_activation == output_activation:
         return AL - Y
     return get_activation(output_activation).backward(spec.gradient(AL, Y), ZL, AL)
+
+
+def weighted_cost(AL: np.ndarray, Y: np.ndarray, loss: str, weights: np.ndarray) -> float:
+    """J = (1/m)·Σᵢ wᵢ·L(a⁽ⁱ⁾, y⁽ⁱ⁾) for per-sample weights ``weights`` ``(m,)``.
+
+    With the weights scaled to mean 1 over the training set (what ``fit`` does), a sample of
+    weight 2 counts exactly as the sample repeated: Σᵢ wᵢLᵢ / Σᵢ wᵢ."""
+    per_sample = get_loss(loss).terms(AL, Y).sum(axis=0)
+    return float(per_sample @ weights / AL.shape[1])

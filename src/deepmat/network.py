@@ -40,7 +40,7 @@ from deepmat.activations import get_activation, hidden_activations
 from deepmat.initializers import check_init, warn_if_symmetric
 from deepmat.io import ModelFile, config_layers, read_model, write_model
 from deepmat.layers import Dense, Layer, check_layer_dims, layers_from_dims, numbered
-from deepmat.losses import DEFAULT_LOSS, PROBABILITY_OUTPUTS, get_loss, output_delta
+from deepmat.losses import DEFAULT_LOSS, PROBABILITY_OUTPUTS, get_loss, output_delta, weighted_cost
 from deepmat.optimizers import Optimizer
 from deepmat.parameters import LiveArrays, assign, pack
 from deepmat.targets import target_rows
@@ -58,7 +58,8 @@ class Network:
         hidden_activation: g[l] for l = 1..L-1 — ``"relu"``, ``"leaky_relu"``, ``"tanh"``,
             ``"sigmoid"`` or ``"identity"``.
         output_activation: g[L] — ``"sigmoid"`` (binary or multi-label), ``"softmax"``
-            (multi-class) or ``"identity"`` (regression).
+            (multi-class) or ``"identity"`` (regression); ``None`` follows n[L]: one unit →
+            sigmoid (the seeds' binary classifier), two or more → softmax.
         loss: ``"binary_cross_entropy"``, ``"cross_entropy"`` or ``"mse"``; ``None`` takes
             the one that matches the output activation (sigmoid → binary cross-entropy,
             softmax → cross-entropy, identity → MSE).
@@ -98,7 +99,7 @@ class Network:
         self,
         layer_dims: Sequence[int] | None = None,
         hidden_activation: str = "relu",
-        output_activation: str = "sigmoid",
+        output_activation: str | None = None,
         loss: str | None = None,
         init: str = "scaled",
         seed: int | None = 1,
@@ -124,6 +125,8 @@ class Network:
                     f"layer, as a hidden softmax would); expected one of: "
                     f"{', '.join(repr(a) for a in sorted(hidden_activations()))}"
                 )
+            if output_activation is None:
+                output_activation = default_output(dims[-1])
             if output_activation not in DEFAULT_LOSS:
                 raise unknown_name("output activation", output_activation, DEFAULT_LOSS)
             layers = layers_from_dims(dims, hidden_activation, output_activation, dropout, batch_norm)
@@ -375,17 +378,27 @@ class Network:
             A = layer.infer(A)
         return A
 
-    def compute_cost(self, AL: np.ndarray, Y: np.ndarray) -> float:
-        """J for A[L] and Y ``(n[L], m)``, including the layers' L2 terms."""
-        return F.compute_cost(AL, Y, self.loss) + sum(layer.penalty() for layer in self.layers)
+    def compute_cost(self, AL: np.ndarray, Y: np.ndarray, weights: np.ndarray | None = None) -> float:
+        """J for A[L] and Y ``(n[L], m)``, including the layers' L2 terms; with per-sample
+        ``weights`` ``(m,)`` (scaled to mean 1 over the training set) J = (1/m)·Σᵢ wᵢ·Lᵢ."""
+        data = F.compute_cost(AL, Y, self.loss) if weights is None else weighted_cost(AL, Y, self.loss, weights)
+        return data + sum(layer.penalty() for layer in self.layers)
 
-    def backward_pass(self, AL: np.ndarray, Y: np.ndarray) -> dict[str, np.ndarray]:
+    def backward_pass(
+        self, AL: np.ndarray, Y: np.ndarray, weights: np.ndarray | None = None
+    ) -> dict[str, np.ndarray]:
         """Gradients of J after :meth:`forward_pass` (SPEC §3): the output error dZ[L], then
         each layer's backward in reverse; dX is not computed. The gradients are written into
-        the flat ∂J/∂θ (:attr:`dtheta`), of which the returned ``dW1``, ``db1``, … are views."""
+        the flat ∂J/∂θ (:attr:`dtheta`), of which the returned ``dW1``, ``db1``, … are views.
+
+        Per-sample ``weights`` ``(m,)`` scale each column of dZ[L] (sample i's error) by wᵢ:
+        every gradient is then that of the weighted cost (1/m)·Σᵢ wᵢ·Lᵢ. Batch normalisation's
+        statistics stay unweighted."""
         last = self.layers[-1]
         Z_last = last.activation_input()
         dZ = output_delta(AL, Y, Z_last, self.loss, self.output_activation)
+        if weights is not None:
+            dZ *= weights.astype(dZ.dtype, copy=False)
         dA = last.backward_dZ(dZ, need_dA_prev=len(self.layers) > 1)
         for i in range(len(self.layers) - 2, -1, -1):
             dA = self.layers[i].backward(dA, need_dA_prev=i > 0)
@@ -579,6 +592,12 @@ class Network:
         net.load_state_arrays({name: found.arrays[name].reshape(state[name].shape) for name in state})
         net.set_counters(found.counters)
         return net
+
+
+def default_output(n_out: int) -> str:
+    """The output activation a network of n[L] = ``n_out`` units gets when none is named:
+    sigmoid for one unit, softmax for more (a regressor names ``"identity"``)."""
+    return "sigmoid" if n_out == 1 else "softmax"
 
 
 # -- model files ----------------------------------------------------------------------

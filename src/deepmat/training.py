@@ -33,6 +33,7 @@ from deepmat.distributed import Distributed
 from deepmat.interrupts import DeferredInterrupt
 from deepmat.io import write_model
 from deepmat.optimizers import Optimizer, default_learning_rate, get_optimizer, optimizer_from_state
+from deepmat.sample_weights import class_labels, stratified_split, training_weights
 
 #: Full-batch gradient descent tracks W[1]·A[0] through the Gram matrix A[0]ᵀ·A[0] when that
 #: is exact and cheaper (:mod:`deepmat.fullbatch`); False always multiplies (for comparisons).
@@ -70,6 +71,8 @@ def fit(
     checkpoint_every: int = 1,
     resume_from: str | os.PathLike | None = None,
     distributed: Any = False,
+    sample_weight: Any = None,
+    class_weight: str | dict[int, float] | None = None,
 ) -> History:
     """Train ``net``, a :class:`deepmat.Network` (as the method ``net.fit(X, y, …)``). Two forms:
 
@@ -80,7 +83,8 @@ def fit(
     - **Mini-batch** ``fit(X, y, epochs=…, batch_size=…, optimizer="adam", …)``: each
       epoch shuffles the samples (``shuffle``) and takes one optimiser step per batch of
       ``batch_size`` (``None``: the whole set). ``validation_data=(X_val, y_val)`` or
-      ``validation_split`` (the last fraction of the samples, before shuffling) adds
+      ``validation_split`` (a fraction of the samples held out at random — stratified by
+      class for a classifier, so each class keeps its share; drawn from the network's seed) adds
       ``val_loss``/``val_accuracy`` to the history. ``verbose``: 0 silent, 1 a tqdm bar per
       epoch in a terminal and one line per epoch otherwise, 2 one line per epoch.
 
@@ -95,6 +99,11 @@ def fit(
     each computing its share of every batch (:mod:`deepmat.distributed`); rank 0 alone
     prints and writes the checkpoint. A ``deepmat.distributed.Distributed`` may be passed
     instead of ``True`` (another communicator, or to read its Allreduce timings).
+
+    ``sample_weight`` ``(n_samples,)`` (≥ 0) and ``class_weight`` (``"balanced"`` or
+    ``{class: weight}``) weigh each sample's loss: J = Σᵢ wᵢ·Lᵢ / Σᵢ wᵢ, so a weight of 2 counts
+    as the sample repeated (:mod:`deepmat.sample_weights`). The validation loss and all
+    accuracies stay unweighted.
 
     Returns the :class:`~deepmat.callbacks.History`: a list of per-epoch (per-iteration)
     costs with ``.history`` of every metric. Raises :class:`TrainingDiverged`, naming the
@@ -129,6 +138,7 @@ def fit(
 
     X = net.input_rows(X)
     Y = net.target_rows(y, X.shape[0])
+    weights = training_weights(sample_weight, class_weight, Y, net.output_activation)
     validation = None
     if validation_data is not None and validation_split is not None:
         raise ValueError("give validation_data or validation_split, not both")
@@ -141,8 +151,11 @@ def fit(
             raise ValueError(
                 f"validation_split={validation_split} of {X.shape[0]} samples leaves {n_val} for validation"
             )
-        X, validation = X[:-n_val], (X[-n_val:], Y[-n_val:])
-        Y = Y[:-n_val]
+        train, val = validation_rows(net, Y, n_val)
+        X, validation = X[train], (X[val], Y[val])
+        Y = Y[train]
+        if weights is not None:
+            weights = weights[train] * (train.size / weights[train].sum())
     elif validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
             raise ValueError("validation_data must be a pair (X_val, y_val)")
@@ -181,7 +194,19 @@ def fit(
         distributed=dist,
         explicit=explicit,
     )
-    return trainer.run(X, Y, epochs, batch_size, shuffle, validation, resume_from)
+    return trainer.run(X, Y, epochs, batch_size, shuffle, validation, resume_from, weights)
+
+
+def validation_rows(net: Any, Y: np.ndarray, n_val: int) -> tuple[np.ndarray, np.ndarray]:
+    """(train rows, validation rows) for ``validation_split``: at random from a generator of
+    the network's seed (its third stream: the first two draw dropout masks and shuffles),
+    stratified by class for a classifier."""
+    rng = np.random.default_rng(np.random.SeedSequence(net.seed, spawn_key=(2,)))
+    if net.is_classifier and (net.output_activation == "softmax" or Y.shape[1] == 1):
+        return stratified_split(class_labels(Y, net.output_activation), n_val, rng)
+    held = np.zeros(Y.shape[0], dtype=bool)
+    held[rng.permutation(Y.shape[0])[:n_val]] = True
+    return np.flatnonzero(~held), np.flatnonzero(held)
 
 
 class Trainer:
@@ -222,6 +247,8 @@ class Trainer:
         self.settings: dict[str, Any] = {}
         #: full-batch gradient descent's tracked W[1]·A[0] (deepmat.fullbatch), while active
         self.gram: fullbatch.InputGram | None = None
+        #: each training sample's weight (mean 1), or None
+        self.weights: np.ndarray | None = None
         self.pending_gram: tuple[int, np.ndarray] | None = None
 
     # -- checkpoints -------------------------------------------------------------------
@@ -344,8 +371,11 @@ class Trainer:
         shuffle: bool,
         validation: tuple[np.ndarray, np.ndarray] | None,
         resume_from: str | os.PathLike | None = None,
+        weights: np.ndarray | None = None,
     ) -> History:
-        """Train on rows ``X`` ``(m, n[0])`` and target rows ``Y`` ``(m, n[L])``."""
+        """Train on rows ``X`` ``(m, n[0])`` and target rows ``Y`` ``(m, n[L])``, each sample's
+        loss weighted by ``weights`` ``(m,)`` (mean 1) when given."""
+        self.weights = weights
         net, optimizer = self.net, self.optimizer
         m = X.shape[0]
         n_batches = -(-m // batch_size)
@@ -486,19 +516,22 @@ class Trainer:
             share = (offset, B)
             for layer in net.layers:  # the noise one process would draw for the whole batch, sliced
                 layer.share_noise(share)
+        weights = self.weights
         if rows is None:
             X_rows, Y_rows = X[start:stop], Y[start:stop]
+            w_rows = None if weights is None else weights[start:stop]
         else:  # clip: the indices are valid, skip np.take's bounds buffer
             X_batch, Y_batch = self.buffers
             X_rows = np.take(X, rows, axis=0, out=X_batch[: rows.size], mode="clip")
             Y_rows = np.take(Y, rows, axis=0, out=Y_batch[: rows.size], mode="clip")
+            w_rows = None if weights is None else weights[rows]
         grads = None
         cost, correct = 0.0, 0
         if X_rows.shape[0]:
             AL = net.forward_pass(X_rows.T, training=True)
-            cost = net.compute_cost(AL, Y_rows.T)
+            cost = net.compute_cost(AL, Y_rows.T, w_rows)
             correct = net.n_correct(AL.T, Y_rows)
-            grads = net.backward_pass(AL, Y_rows.T)
+            grads = net.backward_pass(AL, Y_rows.T, w_rows)
         if dist is not None:
             if grads is None:  # fewer samples in this batch than ranks: this rank adds nothing
                 net.dtheta[...] = 0

@@ -28,7 +28,7 @@ from deepmat.callbacks import Callback, EarlyStopping
 from deepmat.cli import values
 from deepmat.initializers import INITIALIZERS
 from deepmat.losses import PROBABILITY_OUTPUTS
-from deepmat.network import Network
+from deepmat.network import Network, default_output
 from deepmat.optimizers import OPTIMIZERS, SEEDS_LEARNING_RATE, default_learning_rate
 from deepmat.schedules import SCHEDULES
 
@@ -134,6 +134,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("train", "early_stopping", values.natural,
            "stop after PATIENCE epochs without a better validation loss, keeping the best weights",
            "--early-stopping", "PATIENCE", default=0, seeds_default=0),
+    Option("train", "class_weight", values.choice("class weight", lambda: ("none", "balanced")),
+           "balanced: weigh class c by m / (k·m_c), so that every class counts alike (imbalanced data)",
+           "--class-weight", "none|balanced", default="none", seeds_default="none"),
     Option("train", "print_every", values.natural, "print the cost every N iterations (full batch)",
            seeds_default=100),
     Option("train", "verbose", values.verbose,
@@ -341,7 +344,7 @@ def layers_without_data(config: Config) -> None:
     """Complete ``output_activation`` from the layers alone (summary, explain, gradcheck)."""
     model = config.values["model"]
     if model.get("output_activation") is None:
-        model["output_activation"] = "sigmoid" if model["layers"][-1] == 1 else "softmax"
+        model["output_activation"] = default_output(model["layers"][-1])
 
 
 def build_network(config: Config) -> Network:

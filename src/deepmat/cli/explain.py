@@ -47,13 +47,12 @@ def run(args: argparse.Namespace) -> int:
     if (args.source is None) == (args.layers is None):
         raise ValueError("give a MODEL or CONFIG, or --layers (e.g. --layers 12288,20,7,5,1), not both")
     if args.layers is not None:
-        output = args.output_activation or ("sigmoid" if args.layers[-1] == 1 else "softmax")
         text = explain.explain(
             layer_dims=args.layers,
             m=m,
             layout=args.layout,
             hidden_activation=args.activation or OPTION[("model", "activation")].default,
-            output_activation=output,
+            output_activation=args.output_activation,
         )
     else:
         if args.activation or args.output_activation:

@@ -212,6 +212,7 @@ def _train(args: argparse.Namespace, config: Any, dataset: Any, net: Network, ou
         "checkpoint": checkpoint,
         "resume_from": args.resume,
         "distributed": args.distributed,
+        "class_weight": None if train.get("class_weight", "none") == "none" else train["class_weight"],
     }
     start = time.perf_counter()
     if full_batch:
