@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from deepmat import Network
-from deepmat.sample_weights import class_weights, stratified_split, training_weights
+from deepmat.preprocessing import stratified_split
+from deepmat.sample_weights import class_weights, training_weights
 
 rng = np.random.default_rng(11)
 X = rng.random((30, 5))

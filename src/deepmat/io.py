@@ -45,6 +45,8 @@ from deepmat.layers import Layer, counter_names, file_shapes, layer_from_config,
 from deepmat.version import __version__
 
 FORMAT = "deepmat"
+#: the prefix of the preprocessing's arrays in a model file
+PREPROCESSING = "preprocessing"
 
 
 def _safetensors() -> Any:
@@ -99,10 +101,13 @@ def write_model(
     state: dict[str, np.ndarray],
     training: dict[str, Any] | None = None,
     extra_arrays: dict[str, np.ndarray] | None = None,
+    preprocessing: tuple[dict[str, Any], dict[str, np.ndarray]] | None = None,
 ) -> None:
     """Write a model file atomically: ``config`` (JSON-ready), the arrays of ``state`` (by
     deepmat name: ``W1``, ``b1``, …) under the file keys of ``layers``, the layers' counters,
-    and for a checkpoint the ``training`` state and ``extra_arrays`` (by file key).
+    for a checkpoint the ``training`` state and ``extra_arrays`` (by file key), and the
+    fitted ``preprocessing`` of a model that takes raw rows (its JSON config and arrays, stored
+    as ``preprocessing.{name}``; :class:`deepmat.preprocessor.Preprocessor`).
 
     Refuses arrays that are not finite (a diverged model never overwrites a good file)."""
     tensors: dict[str, np.ndarray] = {}
@@ -115,6 +120,10 @@ def write_model(
     metadata = {"format": FORMAT, "deepmat_version": __version__, "config": json.dumps(config)}
     if training is not None:
         metadata["training"] = json.dumps(training)
+    if preprocessing is not None:
+        config_json, arrays = preprocessing
+        metadata["preprocessing"] = json.dumps(config_json)
+        tensors.update({f"{PREPROCESSING}.{k}": np.ascontiguousarray(v) for k, v in arrays.items()})
     atomic_write(path, _safetensors().numpy.save(tensors, metadata=metadata))
 
 
@@ -134,6 +143,8 @@ class ModelFile(NamedTuple):
     extra: dict[str, np.ndarray]
     #: the metadata as stored (strings)
     metadata: dict[str, str]
+    #: the fitted preprocessing's JSON config and arrays, or None
+    preprocessing: tuple[dict[str, Any], dict[str, np.ndarray]] | None = None
 
     @property
     def is_checkpoint(self) -> bool:
@@ -209,6 +220,12 @@ def read_model(path: str | os.PathLike) -> ModelFile:
         dtype = check_dtype_name(config["dtype"])
     except (KeyError, TypeError) as error:
         raise ValueError(f"{where}: the model config is not a deepmat network config ({error!r})") from None
+    preprocessing = None
+    if "preprocessing" in metadata:
+        pre_config = parse_json(metadata["preprocessing"], f"{where}: the preprocessing")
+        prefix = PREPROCESSING + "."
+        preprocessing = (pre_config, {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)})
+        arrays = {k: v for k, v in arrays.items() if not k.startswith(prefix)}
     extra = {k: v for k, v in arrays.items() if k not in expected}
     if extra and "training" not in metadata:
         raise ValueError(f"{where}: unexpected arrays {sorted(extra)[:5]} not described by its config")
@@ -236,4 +253,4 @@ def read_model(path: str | os.PathLike) -> ModelFile:
             layer.check_state(state, layer_counters)
     except ValueError as error:
         raise ValueError(f"{where}: {error}") from None
-    return ModelFile(path, config, layers, state, counters, extra, metadata)
+    return ModelFile(path, config, layers, state, counters, extra, metadata, preprocessing)

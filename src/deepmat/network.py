@@ -43,6 +43,7 @@ from deepmat.layers import Dense, Layer, check_layer_dims, layers_from_dims, num
 from deepmat.losses import DEFAULT_LOSS, PROBABILITY_OUTPUTS, get_loss, output_delta, weighted_cost
 from deepmat.optimizers import Optimizer
 from deepmat.parameters import LiveArrays, assign, pack
+from deepmat.preprocessor import Preprocessor
 from deepmat.targets import target_rows
 from deepmat.training import TrainingDiverged
 
@@ -77,6 +78,9 @@ class Network:
             (λ/2)·Σ_l ‖W[l]‖²_F and dW[l] gains λ·W[l].
         dropout: with ``layer_dims``, the dropout rate after every hidden layer.
         batch_norm: with ``layer_dims``, batch normalisation of every hidden Z[l] before g[l].
+        preprocessor: a :class:`~deepmat.preprocessor.Preprocessor`: the network then takes
+            raw rows everywhere (``fit`` fits the transform on the training rows if it is not
+            fitted yet) and saves the fitted transform in its model file.
 
     Shape:
         - ``X``: ``(n_samples, n[0])``
@@ -110,6 +114,7 @@ class Network:
         l2: float = 0.0,
         dropout: float = 0.0,
         batch_norm: bool = False,
+        preprocessor: Preprocessor | None = None,
     ) -> None:
         if (layer_dims is None) == (layers is None):
             raise ValueError(
@@ -171,6 +176,7 @@ class Network:
         self.layers: list[Layer] = layers
         self.stop_training = False
         self._build(int(input_dim))
+        self.preprocessor = preprocessor
 
     def _check_memory(self, input_dim: int) -> None:
         """Refuse, before allocating anything, a network whose parameters and gradients alone
@@ -343,6 +349,7 @@ class Network:
         config["dtype"] = check_dtype_name(dtype if dtype is not None else self.dtype).name
         clone = Network.from_config(config)
         clone.hidden_activation = self.hidden_activation
+        clone.preprocessor = None if self._preprocessor is None else self._preprocessor.copy()
         clone.load_state_arrays(self.state_arrays())
         clone.noise_rng.bit_generator.state = self.noise_rng.bit_generator.state
         clone.shuffle_rng.bit_generator.state = self.shuffle_rng.bit_generator.state
@@ -351,11 +358,36 @@ class Network:
     # -- the maths in column layout (what a trainer drives) ------------------------------
 
     def input_columns(self, X: Any) -> np.ndarray:
-        """A[0] = Xᵀ, ``(n[0], m)``, after checking that X is ``(m, n[0])`` finite numbers."""
-        return as_float_matrix(X, "X", self.dtype, self.layer_dims[0]).T
+        """A[0] = Xᵀ, ``(n[0], m)``, after checking that X is ``(m, n[0])`` finite numbers
+        (raw rows through the :attr:`preprocessor`)."""
+        return self.input_rows(X).T
 
-    def input_rows(self, X: Any) -> np.ndarray:
-        """X ``(m, n[0])`` checked and in the network's dtype (no copy when it already is)."""
+    @property
+    def preprocessor(self) -> Preprocessor | None:
+        """The transform from raw rows to X (None: the network takes X as it is)."""
+        return self._preprocessor
+
+    @preprocessor.setter
+    def preprocessor(self, preprocessor: Preprocessor | None) -> None:
+        if preprocessor is not None and not isinstance(preprocessor, Preprocessor):
+            raise TypeError(f"preprocessor must be a deepmat Preprocessor or None; received {preprocessor!r}")
+        if preprocessor is not None and preprocessor.fitted and preprocessor.n_features != self.layer_dims[0]:
+            raise ValueError(
+                f"the preprocessor gives {preprocessor.n_features} features but the network takes n[0] = "
+                f"{self.layer_dims[0]}"
+            )
+        self._preprocessor = preprocessor
+
+    def input_rows(self, X: Any, fit: bool = False, warn: bool = True) -> np.ndarray:
+        """X ``(m, n[0])`` checked and in the network's dtype (no copy when it already is);
+        raw rows go through the :attr:`preprocessor` first (fitted on them when ``fit`` and
+        not fitted yet; ``warn``: about values far outside the training range)."""
+        pre = self._preprocessor
+        if pre is not None:
+            if fit and not pre.fitted:
+                pre.fit(X)
+                self.preprocessor = pre  # check its width against n[0]
+            X = pre.transform(X, self.dtype, warn=warn)
         return as_float_matrix(X, "X", self.dtype, self.layer_dims[0])
 
     def target_rows(self, y: Any, m: int) -> np.ndarray:
@@ -381,7 +413,9 @@ class Network:
     def compute_cost(self, AL: np.ndarray, Y: np.ndarray, weights: np.ndarray | None = None) -> float:
         """J for A[L] and Y ``(n[L], m)``, including the layers' L2 terms; with per-sample
         ``weights`` ``(m,)`` (scaled to mean 1 over the training set) J = (1/m)·Σᵢ wᵢ·Lᵢ."""
-        data = F.compute_cost(AL, Y, self.loss) if weights is None else weighted_cost(AL, Y, self.loss, weights)
+        data = (
+            F.compute_cost(AL, Y, self.loss) if weights is None else weighted_cost(AL, Y, self.loss, weights)
+        )
         return data + sum(layer.penalty() for layer in self.layers)
 
     def backward_pass(
@@ -573,10 +607,18 @@ class Network:
         See :func:`deepmat.onnx_export.to_onnx` for the options."""
         return onnx_export.to_onnx(self, path, **options)
 
-    def to_torch(self) -> Any:
+    def to_torch(self, preprocessing: bool = False) -> Any:
         """An equivalent ``torch.nn.Sequential`` (in eval mode) whose ``state_dict`` keys are
-        those of the saved safetensors file. See :func:`deepmat.torch_interop.to_torch`."""
-        return torch_interop.to_torch(self)
+        those of the saved safetensors file. See :func:`deepmat.torch_interop.to_torch`.
+
+        With ``preprocessing=True`` a network with a :attr:`preprocessor` of number columns
+        comes as ``Sequential(preprocessing, network)``, taking raw rows: the preprocessing a
+        ``Linear`` (:func:`deepmat.torch_interop.preprocessing_module`), the network the
+        Sequential above (its keys then start with ``1.``)."""
+        network = torch_interop.to_torch(self)
+        if not preprocessing or self._preprocessor is None:
+            return network
+        return type(network)(torch_interop.preprocessing_module(self._preprocessor, self.dtype), network)
 
     @classmethod
     def from_torch(
@@ -611,7 +653,9 @@ def save_model(
 ) -> None:
     """Write ``net`` (and, for a checkpoint, ``training`` state and arrays) to ``path``
     atomically, in the format of :mod:`deepmat.io`. Refuses parameters that are not finite."""
-    write_model(path, net.get_config(), net.layers, net.state_arrays(), training, extra_arrays)
+    pre = net.preprocessor
+    preprocessing = (pre.get_config(), pre.get_arrays()) if pre is not None and pre.fitted else None
+    write_model(path, net.get_config(), net.layers, net.state_arrays(), training, extra_arrays, preprocessing)
 
 
 def load_model_file(path: str | os.PathLike) -> tuple[Network, ModelFile]:
@@ -626,6 +670,11 @@ def load_model_file(path: str | os.PathLike) -> tuple[Network, ModelFile]:
         ) from None
     net.load_state_arrays(file.state)
     net.set_counters(file.counters)
+    if file.preprocessing is not None:
+        try:
+            net.preprocessor = Preprocessor.from_config(*file.preprocessing)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{file.path!r}: the preprocessing is not deepmat's ({error})") from None
     return net, file
 
 

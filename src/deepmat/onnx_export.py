@@ -64,6 +64,7 @@ import numpy as np
 from deepmat._checks import check_finite, check_number
 from deepmat.activations import LEAKY_RELU_SLOPE
 from deepmat.io import atomic_write
+from deepmat.onnx_inputs import ML_OPSET, preprocessing_nodes
 from deepmat.version import __version__
 
 if TYPE_CHECKING:
@@ -167,6 +168,8 @@ def to_onnx(
 
     elem = TensorProto.FLOAT if dtype == "float32" else TensorProto.DOUBLE
     builder = GraphBuilder(net, dtype)
+    pre = getattr(net, "preprocessor", None)
+    inputs = preprocessing_nodes(builder, pre, elem, helper, TensorProto.STRING)
     layers = net.layers
     while builder.position < len(layers):
         following = layers[builder.position + 1] if builder.position + 1 < len(layers) else None
@@ -179,11 +182,13 @@ def to_onnx(
     graph = helper.make_graph(
         nodes,
         "deepmat",
-        [helper.make_tensor_value_info("X", elem, ["batch", net.layer_dims[0]])],
+        inputs,
         [helper.make_tensor_value_info("Y", elem, ["batch", net.layer_dims[-1]])],
         initializers,
     )
     opset_imports = [helper.make_opsetid("", opset)]
+    if pre is not None and pre.has_text:
+        opset_imports.append(helper.make_opsetid("ai.onnx.ml", ML_OPSET))
     model = helper.make_model(
         graph,
         opset_imports=opset_imports,
@@ -230,6 +235,11 @@ class GraphBuilder:
         self.initializers.append(
             self.numpy_helper.from_array(np.ascontiguousarray(array, dtype=self.dtype), name)
         )
+        return name
+
+    def integers(self, name: str, values: list[int]) -> str:
+        """An int64 initialiser (indices, shapes); returns its name."""
+        self.initializers.append(self.numpy_helper.from_array(np.array(values, dtype=np.int64), name))
         return name
 
     def node(self, op: str, inputs: list[str], name: str, **attributes: Any) -> str:

@@ -111,3 +111,25 @@ def train_val_split(
     order = np.random.default_rng(seed).permutation(m)
     train, val = order[: m - n_val], order[m - n_val :]
     return X[train], X[val], y[train], y[val]
+
+
+def stratified_split(
+    labels: np.ndarray, n_val: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """(train rows, validation rows), each in increasing order: ``n_val`` rows held out, each
+    class in proportion to its share (largest remainders, ties broken by ``rng``), chosen at
+    random within the class."""
+    m = labels.size
+    classes, counts = np.unique(labels, return_counts=True)
+    exact = counts * n_val / m
+    take = np.floor(exact).astype(np.int64)
+    short = n_val - take.sum()
+    if short:
+        remainders = exact - take + rng.random(classes.size) * 1e-9  # ties: at random
+        take[np.argsort(-remainders, kind="stable")[:short]] += 1
+    val = np.concatenate(
+        [rng.permutation(np.flatnonzero(labels == c))[:k] for c, k in zip(classes, take, strict=True)]
+    )
+    held = np.zeros(m, dtype=bool)
+    held[val] = True
+    return np.flatnonzero(~held), np.flatnonzero(held)

@@ -147,6 +147,27 @@ def to_torch(net: Any) -> torch.nn.Sequential:
     return seq.eval()
 
 
+def preprocessing_module(pre: Any, dtype: Any) -> Any:
+    """The fitted preprocessing of number columns as a ``torch.nn.Linear(n, n)``: weight
+    diag(1/denominator), bias −offset/denominator, i.e. (x − offset)/denominator (equal to
+    deepmat's transform up to float rounding). Text columns (one-hot encoding of strings) and
+    imputation (NaN → a fill) have no ``torch.nn`` module: such a model is exported without
+    its preprocessing (``net.to_torch()``), fed ``net.preprocessor.transform(rows)``."""
+    torch = _torch()
+    if pre.has_text or any(column.fill is not None for column in pre.columns):
+        raise ValueError(
+            "this model's preprocessing one-hot encodes text columns or fills missing values, which no "
+            "torch.nn module does: export it with net.to_torch() and feed it net.preprocessor.transform(rows)"
+        )
+    torch_dtype = torch.float64 if np.dtype(dtype) == np.float64 else torch.float32
+    n = pre.n_features
+    linear = torch.nn.Linear(n, n, device="meta", dtype=torch_dtype).to_empty(device="cpu")
+    with torch.no_grad():
+        linear.weight.copy_(torch.from_numpy(np.diag(1 / pre.denominator)))
+        linear.bias.copy_(torch.from_numpy(-pre.offset / pre.denominator))
+    return linear.eval()
+
+
 def _is(module: Any, cls: type) -> bool:
     """``module`` is a ``cls`` computing what ``cls`` computes (a subclass that overrides
     ``forward`` is not: its numbers could be anything)."""

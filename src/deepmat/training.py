@@ -33,7 +33,8 @@ from deepmat.distributed import Distributed
 from deepmat.interrupts import DeferredInterrupt
 from deepmat.io import write_model
 from deepmat.optimizers import Optimizer, default_learning_rate, get_optimizer, optimizer_from_state
-from deepmat.sample_weights import class_labels, stratified_split, training_weights
+from deepmat.preprocessing import stratified_split
+from deepmat.sample_weights import class_labels, training_weights
 
 #: Full-batch gradient descent tracks W[1]·A[0] through the Gram matrix A[0]ᵀ·A[0] when that
 #: is exact and cheaper (:mod:`deepmat.fullbatch`); False always multiplies (for comparisons).
@@ -136,7 +137,7 @@ def fit(
         learning_rate = default_learning_rate("sgd")
     optimizer = get_optimizer(optimizer, learning_rate)
 
-    X = net.input_rows(X)
+    X = net.input_rows(X, fit=True, warn=False)
     Y = net.target_rows(y, X.shape[0])
     weights = training_weights(sample_weight, class_weight, Y, net.output_activation)
     validation = None

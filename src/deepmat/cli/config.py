@@ -30,6 +30,7 @@ from deepmat.initializers import INITIALIZERS
 from deepmat.losses import PROBABILITY_OUTPUTS
 from deepmat.network import Network, default_output
 from deepmat.optimizers import OPTIMIZERS, SEEDS_LEARNING_RATE, default_learning_rate
+from deepmat.preprocessor import IMPUTATIONS, SCALINGS
 from deepmat.schedules import SCHEDULES
 
 #: the command's name, in its messages
@@ -39,6 +40,10 @@ MAIN_JOB_HIDDEN = [512, 256]
 DEFAULT_HIDDEN = [256, 128]
 #: keys a run folder's config.json carries for information (ignored when read back)
 RUN_INFO_KEYS = ("classes", "n_features", "deepmat_version")
+
+
+#: the scalings a table's number columns may take ("divide" is the pictures')
+TABLE_SCALINGS = tuple(s for s in SCALINGS if s != "divide")
 
 
 def schedule_names() -> tuple[str, ...]:
@@ -102,9 +107,17 @@ OPTIONS: tuple[Option, ...] = (
     Option("data", "name", values.text, "a registered data set, or a folder of IDX files / an .npz / .h5 file",
            "--data", "NAME|PATH"),
     Option("data", "dir", values.text, "the folder of a data set that takes one", "--data-dir", "DIR"),
+    Option("data", "target", values.text, "the column of a table (.csv, .tsv, .parquet) to predict", "--target",
+           "NAME"),
+    Option("data", "impute", values.choice("imputation", lambda: IMPUTATIONS),
+           "fill a table's missing feature values (default: a missing value is an error)", "--impute",
+           _bars(lambda: IMPUTATIONS)),
+    Option("data", "scale", values.choice("scaling", lambda: TABLE_SCALINGS),
+           "how a table's number columns are scaled, inside the model (default: standardize)", "--scale",
+           _bars(lambda: TABLE_SCALINGS)),
     Option("model", "layers", values.layers,
-           "layer sizes n[0],…,n[L]: the data's features first, its classes last (1 for 2 classes with sigmoid)",
-           "--layers", "784,256,10"),
+           "layer sizes n[0],…,n[L] (the data's features first, its classes last: 1 for 2 classes with "
+           "sigmoid), or only the hidden sizes, the data giving n[0] and n[L]", "--layers", "784,256,10"),
     Option("model", "activation", values.choice("activation", hidden_activations), "hidden activation g[1..L-1]",
            "--activation", _bars(hidden_activations), default="relu"),
     Option("model", "output_activation", values.choice("output activation", lambda: PROBABILITY_OUTPUTS[::-1]),
@@ -328,6 +341,9 @@ def fit_to_data(config: Config, n_features: int, classes: list[str], main_job: b
         model["layers"] = [n_features, *hidden, need]
         return
     where = config.source("model", "layers")
+    if layers[0] != n_features and (len(layers) < 2 or layers[-1] != need):
+        model["layers"] = [n_features, *layers, need]  # the hidden sizes: the data gives n[0] and n[L]
+        return
     if layers[0] != n_features:
         raise ValueError(
             f"{where} starts with {layers[0]} but the data has {n_features} features: start it with {n_features}"
@@ -343,6 +359,11 @@ def fit_to_data(config: Config, n_features: int, classes: list[str], main_job: b
 def layers_without_data(config: Config) -> None:
     """Complete ``output_activation`` from the layers alone (summary, explain, gradcheck)."""
     model = config.values["model"]
+    if len(model["layers"]) < 2:
+        raise ValueError(
+            f"{config.source('model', 'layers')} gives hidden sizes only ({model['layers']}); without data to "
+            "take n[0] and n[L] from, give every size n[0],…,n[L]"
+        )
     if model.get("output_activation") is None:
         model["output_activation"] = default_output(model["layers"][-1])
 

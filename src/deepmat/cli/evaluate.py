@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
+from typing import Any
 
-from deepmat.cli.config import datasets_text
+from deepmat.cli.config import OPTION, datasets_text
 from deepmat.cli.runs import class_table
-from deepmat.cli.sources import check_model_data, class_count, load_data, load_model
+from deepmat.cli.sources import (
+    check_model_data,
+    class_count,
+    in_model_classes,
+    load_data,
+    load_model,
+    run_data,
+)
 from deepmat.metrics import classification_report
 
 
@@ -19,20 +28,49 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "precision, recall and count.",
     )
     parser.add_argument("model", metavar="MODEL", help="a model file (.safetensors) or a run folder")
-    parser.add_argument("data", metavar="DATA", help=f"{datasets_text()}, or a path")
+    parser.add_argument(
+        "data",
+        nargs="?",
+        metavar="DATA",
+        help=f"{datasets_text()}, or a path (default: the data its run folder records)",
+    )
     parser.add_argument(
         "--data-dir", metavar="DIR", help=f"the folder of {datasets_text('or', folders_only=True)}"
     )
+    OPTION[("data", "target")].add_to(parser)
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.set_defaults(handler=run)
 
 
+def data_settings(args: argparse.Namespace, path: Path) -> tuple[str, str | None, dict[str, Any]]:
+    """(data name or path, its folder, a table's settings): as given, else as the model's run
+    folder recorded them (a run folder is a model with its data)."""
+    recorded = run_data(path) or {}
+    name = args.data or recorded.get("name")
+    if name is None:
+        raise ValueError(
+            f"give the DATA to evaluate on: {str(path)!r} has no run folder config.json recording its data"
+        )
+    same = name == recorded.get("name")
+    data_dir = args.data_dir or (recorded.get("dir") if same else None)
+    table = {key: recorded.get(key) for key in ("target", "impute", "scale")} if same else {}
+    if args.target is not None:
+        table["target"] = args.target
+    return name, data_dir, table
+
+
 def run(args: argparse.Namespace) -> int:
     net, path = load_model(args.model)
-    dataset, line, name = load_data(args.data, args.data_dir, net.dtype.name)
+    name, data_dir, table = data_settings(args, path)
+    dataset, line, name = load_data(name, data_dir, net.dtype.name, table=table)
     k = class_count(dataset)
-    check_model_data(net, dataset.X_test.shape[1], k, f"the data {args.data!r}")
-    result = classification_report(net, dataset.X_test, dataset.y_test, list(dataset.classes))
+    y_test, classes = dataset.y_test, list(dataset.classes)
+    if net.preprocessor is not None:  # the model reads raw rows: its own classes, in its own order
+        y_test, classes = in_model_classes(net, dataset)
+        k = len(classes)
+    else:
+        check_model_data(net, dataset.X_test.shape[1], k, f"the data {name!r}")
+    result = classification_report(net, dataset.X_test, y_test, classes)
     if args.json:
         report = {
             "model": str(path),

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from deepmat.cli import values
-from deepmat.cli.sources import load_model, model_classes, run_classes
-from deepmat.data import IMAGE_SUFFIXES, image_row, picture_sizes_text, read_samples
+from deepmat.cli.sources import load_model, model_class_names, model_classes
+from deepmat.data import IMAGE_SUFFIXES, image_row, is_table, picture_sizes_text, read_samples, read_table
+from deepmat.network import Network
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -38,9 +40,30 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
-def inputs(source: str, n_features: int) -> tuple[np.ndarray, list[str]]:
-    """The rows to classify and a label for each: a folder of pictures, a picture, an .npz or a .csv."""
+def inputs(source: str, net: Network) -> tuple[Any, list[str]]:
+    """The rows to classify and a label for each: a table's rows for a model that reads a
+    table's columns (by name: other columns, the target among them, are ignored), else a
+    folder of pictures, a picture, an .npz or a .csv of numbers (pictures as raw pixel values
+    for a model that scales them itself)."""
     path = Path(source)
+    pre = net.preprocessor
+    if pre is not None and pre.picture_shape is None and is_table(path):
+        rows = read_table(path)
+        return rows, [f"{path.name}[{i}]" for i in range(rows.shape[0])]
+    if pre is not None and pre.picture_shape is None:
+        raise ValueError(
+            f"the model reads a table's columns ({', '.join(pre.names[:6])}…): give a .csv, .tsv or .parquet "
+            f"file of rows; received {str(path)!r}"
+        )
+    rows, labels = _number_rows(path, net.layer_dims[0] if pre is None else _picture_features(pre))
+    return (rows if pre is None else pre.unit_rows(rows)), labels
+
+
+def _picture_features(pre: Any) -> int:
+    return int(np.prod(pre.picture_shape))
+
+
+def _number_rows(path: Path, n_features: int) -> tuple[np.ndarray, list[str]]:
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
         if not files:
@@ -58,13 +81,13 @@ def inputs(source: str, n_features: int) -> tuple[np.ndarray, list[str]]:
 
 def run(args: argparse.Namespace) -> int:
     net, path = load_model(args.model)
-    X, labels = inputs(args.input, net.layer_dims[0])
+    X, labels = inputs(args.input, net)
     if not net.is_classifier:
         for label, row in zip(labels, net.predict(X).reshape(len(labels), -1), strict=True):
             print(f"{label}: {', '.join(f'{v:.6g}' for v in row)}")
         return 0
     k = model_classes(net)
-    classes = args.classes or run_classes(path) or [str(i) for i in range(k)]
+    classes = args.classes or model_class_names(net, path) or [str(i) for i in range(k)]
     if len(classes) != k:
         source = "--classes" if args.classes else f"{path.parent / 'config.json'}"
         raise ValueError(f"{source} names {len(classes)} classes but the model tells {k} apart")

@@ -69,12 +69,14 @@ def write_plots(out: Path, history: History, dataset: Any, classes: list[str], t
     if "accuracy" in history.history:
         plot_history(history.history, out / "accuracy.png", "accuracy", title="Accuracy", xlabel=unit)
     plot_confusion_matrix(test["confusion"], classes, out / "confusion_matrix.png")
-    n_features = dataset.X_test.shape[1]
-    shape = image_shape(n_features)
+    pre = dataset.preprocessor
+    if pre is not None and pre.picture_shape is not None:
+        shape = pre.picture_shape
+    else:
+        shape = image_shape(dataset.X_test.shape[1]) if isinstance(dataset.X_test, np.ndarray) else None
     if shape is None:
         print(
-            f"misclassified.png skipped: rows of {n_features} features are not pictures deepmat knows "
-            f"({picture_sizes_text()})"
+            f"misclassified.png skipped: the samples are not pictures deepmat knows ({picture_sizes_text()})"
         )
         return
     wrong = np.flatnonzero(test["predicted"] != dataset.y_test)[:25]

@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 import deepmat
 from deepmat import data
 from deepmat.cli.config import (
@@ -20,10 +22,14 @@ from deepmat.cli.config import (
 from deepmat.network import Network
 
 
-def load_data(name: str, data_dir: str | None, dtype: str, main_job: bool = False) -> tuple[Any, str, str]:
+def load_data(
+    name: str, data_dir: str | None, dtype: str, main_job: bool = False, table: dict[str, Any] | None = None
+) -> tuple[Any, str, str]:
     """``(Dataset, description line, canonical name)`` for a data set name or path.
 
-    ``main_job``: no data was asked for: Fashion-MNIST where it is installed, else digits."""
+    ``main_job``: no data was asked for: Fashion-MNIST where it is installed, else digits.
+    ``table``: the ``[data]`` settings of a table file (``target``, ``impute``, ``scale``);
+    its Dataset then holds raw columns and the preprocessor that reads them."""
     if main_job:
         fashion, digits = data.DATASETS["fashion-mnist"], data.DATASETS["digits"]
         if data_dir is not None or Path(fashion.default_dir()).is_dir():
@@ -42,9 +48,18 @@ def load_data(name: str, data_dir: str | None, dtype: str, main_job: bool = Fals
                 f"{datasets_text('and', folders_only=True)}; {name!r} does not take one"
             )
         kwargs["data_dir"] = data_dir
+    if key is None and data.is_table(name):
+        settings = table or {}
+        kwargs = {"target": settings.get("target"), "impute": settings.get("impute")}
+        if kwargs["target"] is None:
+            raise ValueError(f"{name!r} is a table: name the column to predict with --target NAME")
+        kwargs["scaling"] = settings.get("scale") or "standardize"
     dataset = data.load_dataset(name if key is None else key, **kwargs)
     counts = f"({dataset.X_train.shape[0]} train / {dataset.X_test.shape[0]} test)"
-    if info is None:
+    if info is None and dataset.preprocessor is not None and dataset.preprocessor.names is not None:
+        columns = len(dataset.preprocessor.names)
+        line = f"data: {name}, {columns} columns, {len(dataset.classes)} classes {counts}"
+    elif info is None:
         line = f"data: {name} {counts}"
     elif not info.takes_dir:
         line = f"data: {info.title} {counts}"
@@ -103,6 +118,38 @@ def load_model(source: str) -> tuple[Network, Path]:
             f"model {str(path)!r} does not exist; expected a .safetensors model file or a run folder"
         )
     return deepmat.load(path), path
+
+
+def run_data(model_path: Path) -> dict[str, Any] | None:
+    """The ``[data]`` settings recorded in the model's run folder (config.json), if any."""
+    run_config = model_path.parent / "config.json"
+    try:
+        recorded = json.loads(run_config.read_text(encoding="utf-8")).get("data")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return recorded if isinstance(recorded, dict) and isinstance(recorded.get("name"), str) else None
+
+
+def model_class_names(net: Network, model_path: Path) -> list[str] | None:
+    """The class names a model answers with: its preprocessing's, else its run folder's."""
+    pre = net.preprocessor
+    if pre is not None and pre.class_names:
+        return list(pre.class_names)
+    return run_classes(model_path)
+
+
+def in_model_classes(net: Network, dataset: Any) -> tuple[np.ndarray, list[str]]:
+    """The test labels of ``dataset`` as indices of the model's own classes (its
+    preprocessing's names), and those names; a class the model does not know is refused."""
+    names = net.preprocessor.class_names or [str(i) for i in range(model_classes(net))]
+    if len(names) != model_classes(net):
+        raise ValueError(f"the model tells {model_classes(net)} classes apart but names {len(names)}")
+    index = {name: i for i, name in enumerate(names)}
+    unknown = sorted(set(dataset.classes) - set(index))
+    if unknown:
+        raise ValueError(f"the data has classes {unknown[:5]} the model does not know; it knows {names[:10]}")
+    mapping = np.array([index[c] for c in dataset.classes], dtype=np.int64)
+    return mapping[dataset.y_test], list(names)
 
 
 def run_classes(model_path: Path) -> list[str] | None:

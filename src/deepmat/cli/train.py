@@ -152,7 +152,9 @@ def run(args: argparse.Namespace) -> int:
     config = settle(gather_config(args))
     data_cfg, model, train = config.values["data"], config.values["model"], config.values["train"]
     main_job = "name" not in data_cfg
-    dataset, line, name = load_data(data_cfg.get("name", ""), data_cfg.get("dir"), model["dtype"], main_job)
+    dataset, line, name = load_data(
+        data_cfg.get("name", ""), data_cfg.get("dir"), model["dtype"], main_job, table=data_cfg
+    )
     print(line, flush=True)
     if main_job:
         data_cfg["name"] = name
@@ -161,9 +163,13 @@ def run(args: argparse.Namespace) -> int:
             data_cfg["dir"] = info.default_dir()
     classes = list(dataset.classes)
     class_count(dataset)
-    n_features = dataset.X_train.shape[1]
+    pre = dataset.preprocessor
+    if pre is not None:  # raw rows: the model learns their transform from the training rows
+        pre.fit(dataset.X_train)
+    n_features = pre.n_features if pre is not None else dataset.X_train.shape[1]
     fit_to_data(config, n_features, classes, main_job)
     net = build_network(config)
+    net.preprocessor = pre
     print(runs.describe_model(net, model))
     print(runs.describe_training(train))
 
@@ -187,11 +193,11 @@ def _train(args: argparse.Namespace, config: Any, dataset: Any, net: Network, ou
     """Train ``net`` as ``config`` says and write the run folder ``out`` (rank 0 alone writes)."""
     data_cfg, train = config.values["data"], config.values["train"]
     classes = list(dataset.classes)
-    n_features = dataset.X_train.shape[1]
+    n_features = net.layer_dims[0]
     checkpoint = out / "checkpoint.safetensors"
     resolved = {
         **config.resolved(),
-        "data": {"name": data_cfg["name"], "dir": data_cfg.get("dir")},
+        "data": {**config.resolved()["data"], "name": data_cfg["name"], "dir": data_cfg.get("dir")},
         "output": {"dir": str(out)},
         "classes": classes,
         "n_features": n_features,

@@ -107,7 +107,9 @@ def text(value: Any) -> str:
 
 
 def layers(value: Any) -> list[int]:
-    expected = "layer sizes n[0],…,n[L] such as 784,256,10 (at least two positive integers)"
+    expected = (
+        "layer sizes n[0],…,n[L] such as 784,256,10, or hidden sizes such as 256,128 (positive integers)"
+    )
     if isinstance(value, str):
         parts = [part.strip() for part in value.split(",")]
         try:
@@ -116,7 +118,7 @@ def layers(value: Any) -> list[int]:
             raise ValueError(f"expected {expected}; received {', '.join(parts)!r}") from None
     if (
         not isinstance(value, list)
-        or len(value) < 2
+        or len(value) < 1
         or any(isinstance(n, bool) or not isinstance(n, int) or n <= 0 for n in value)
     ):
         raise ValueError(f"expected {expected}; received {value!r}")

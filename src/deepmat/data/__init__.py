@@ -17,6 +17,8 @@ This package is the public face; each format has its module:
   28×28 grey, 12288 = 64×64 RGB, 64 = 8×8 grey in 0..16); :func:`load_image`, one picture file
   as a ``(1, 12288)`` row, prepared the same way, to classify with a trained network;
   :func:`image_row`, a picture as the row of any size of the table.
+- :mod:`~deepmat.data.frames`: :func:`load_table` — your CSV, TSV and Parquet tables with a
+  target column, their text columns one-hot encoded by the model's own preprocessing.
 - :mod:`~deepmat.data.tables`: :func:`load_hdf5`, :func:`load_npz`, :func:`load_csv`: ``(X, y)``
   from your own files; :func:`load_csv_rows` and :func:`read_samples`: the samples to predict,
   from an .npz (key ``X``) or a CSV file.
@@ -41,6 +43,7 @@ from deepmat._checks import check_dtype_name, unknown_name
 from deepmat.data.cat import CAT_DIR_ENV, CAT_FILES, CAT_IMAGE_SHAPE, default_cat_dir, load_catvnoncat
 from deepmat.data.dataset import CatData, Dataset
 from deepmat.data.digits import load_digits
+from deepmat.data.frames import TABLE_SUFFIXES, is_table, load_table, read_table
 from deepmat.data.idx import (
     FASHION_MNIST_CLASSES,
     FASHION_MNIST_DIR,
@@ -88,6 +91,7 @@ __all__ = [
     "IMAGE_SUFFIXES",
     "MNIST_CLASSES",
     "PICTURE_SIZES",
+    "TABLE_SUFFIXES",
     "CatData",
     "Dataset",
     "DatasetInfo",
@@ -95,6 +99,7 @@ __all__ = [
     "dataset_key",
     "default_cat_dir",
     "image_row",
+    "is_table",
     "load_catvnoncat",
     "load_csv",
     "load_csv_rows",
@@ -108,8 +113,10 @@ __all__ = [
     "load_mnist",
     "load_npz",
     "load_split",
+    "load_table",
     "picture_sizes_text",
     "read_samples",
+    "read_table",
 ]
 
 
@@ -241,20 +248,29 @@ def load_dataset(name_or_path: str | os.PathLike, **kwargs: Any) -> Dataset:
         looks_like_path = (
             os.sep in name_or_path
             or "/" in name_or_path
-            or Path(name_or_path).suffix.lower() in (*NPZ_SUFFIXES, *HDF5_SUFFIXES)
+            or Path(name_or_path).suffix.lower() in (*NPZ_SUFFIXES, *HDF5_SUFFIXES, *TABLE_SUFFIXES)
         )
         if not looks_like_path and not Path(name_or_path).exists():
             error = unknown_name("dataset", name_or_path, DATASET_NAMES)
-            raise ValueError(f"{error}, or the path of a folder of IDX files, an .npz or an .h5/.hdf5 file")
+            raise ValueError(
+                f"{error}, or the path of a folder of IDX files, an .npz or an .h5/.hdf5 file, or a table "
+                "(.csv, .tsv, .parquet)"
+            )
     path = Path(name_or_path)
     if path.is_dir():
         return load_idx_folder(path, **kwargs)
     expected = (
-        f"expected a folder of IDX files, or an .npz or .h5/.hdf5 file with arrays {', '.join(SPLIT_KEYS)}"
+        f"expected a folder of IDX files, an .npz or .h5/.hdf5 file with arrays {', '.join(SPLIT_KEYS)}, "
+        "or a table (.csv, .tsv, .parquet) with target="
     )
     if not path.exists():
         raise FileNotFoundError(f"data set {str(path)!r} does not exist; {expected}")
     suffix = path.suffix.lower()
     if suffix in (*NPZ_SUFFIXES, *HDF5_SUFFIXES):
         return load_split(path, **kwargs)
+    if suffix in TABLE_SUFFIXES:
+        if "target" not in kwargs:
+            raise ValueError(f"{str(path)!r} is a table: name the column to predict (target=, --target NAME)")
+        kwargs.pop("dtype", None)  # a table's rows stay as they are; its preprocessing gives the dtype
+        return load_table(path, **kwargs)
     raise ValueError(f"cannot tell what kind of data set {str(path)!r} is; {expected}")

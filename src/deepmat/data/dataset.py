@@ -16,6 +16,13 @@ from typing import Any
 import numpy as np
 
 
+def is_rows(X: Any) -> bool:
+    """A 2-D array, or a table of rows (a pandas DataFrame: :mod:`deepmat.data.frames`)."""
+    if isinstance(X, np.ndarray):
+        return X.ndim == 2
+    return hasattr(X, "iloc") and getattr(X, "ndim", 0) == 2
+
+
 @dataclass(frozen=True, eq=False)
 class Dataset:
     """A data set in row layout, split into a training and a test part.
@@ -40,11 +47,15 @@ class Dataset:
     classes: list[str]
     images_train: np.ndarray | None = field(default=None, repr=False)
     images_test: np.ndarray | None = field(default=None, repr=False)
+    #: the transform (:class:`deepmat.preprocessor.Preprocessor`) that turns raw ``X`` into a
+    #: network's inputs, when the loader returned the samples raw (a table's columns, pictures'
+    #: grey levels); a network given it takes these ``X`` as they are
+    preprocessor: Any = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         for part in ("train", "test"):
             X, y = getattr(self, f"X_{part}"), getattr(self, f"y_{part}")
-            if not isinstance(X, np.ndarray) or X.ndim != 2:
+            if not is_rows(X):
                 raise ValueError(
                     f"Dataset X_{part} must be a 2-D array (n_samples, n_features); received {describe(X)}"
                 )
