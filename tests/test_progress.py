@@ -1,11 +1,13 @@
 """What training prints: the progress table (in a terminal with a tqdm bar, elsewhere plain
-rows) and numbers and durations written for people (deepmat.formatting)."""
+rows), numbers and durations written for people (deepmat.formatting), and silence with
+verbose=0 — in both forms of fit, in the scikit-learn estimators and in ``deepmat train``."""
 
 from __future__ import annotations
 
 import io
 import re
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -194,3 +196,64 @@ def test_fit_on_a_terminal_prints_the_rows_of_a_real_training():
     Network([4, 3, 1]).fit(X, y, epochs=2, batch_size=10, verbose=0, validation_split=0.2, callbacks=[bar])
     rows = [line for line in final_screen(stream.getvalue()) if line.startswith("epoch ")]
     assert len(rows) == 2 and all(len(row.split()) == 2 + len(USUAL) + 2 for row in rows)
+
+
+# -- verbose=0 is silent ---------------------------------------------------------------------
+
+
+def quiet_data():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(30, 4))
+    return X, (X[:, 0] > 0).astype(int)
+
+
+@pytest.mark.parametrize(
+    "fit",
+    [
+        {"iterations": 201, "print_every": 100},  # the seeds' form would print 3 costs
+        {"epochs": 3, "batch_size": 8, "validation_split": 0.2},
+        {"epochs": 2, "optimizer": "adam", "learning_rate": 0.01},
+    ],
+)
+def test_fit_with_verbose_0_prints_nothing(fit, capfd):
+    X, y = quiet_data()
+    Network([4, 3, 1], seed=0).fit(X, y, verbose=0, **fit)
+    assert capfd.readouterr() == ("", "")
+
+
+def test_the_seeds_form_prints_its_costs_unless_verbose_0(capfd):
+    X, y = quiet_data()
+    Network([4, 3, 1], seed=0).fit(X, y, iterations=201, print_every=100)
+    assert capfd.readouterr().out.count("Cost after iteration") == 3
+
+
+@pytest.mark.parametrize("kind", ["DeepmatClassifier", "DeepmatRegressor"])
+def test_the_estimators_with_verbose_0_print_nothing(kind, capfd):
+    sklearn_module = pytest.importorskip("deepmat.sklearn")
+    X, y = quiet_data()
+    estimator = getattr(sklearn_module, kind)(hidden_layer_sizes=(5,), max_iter=3, random_state=0, verbose=0)
+    with warnings.catch_warnings():  # a warning is not printing: it goes where the filters send it
+        warnings.simplefilter("ignore")
+        estimator.fit(X, y)
+        estimator.partial_fit(X, y)
+        estimator.predict(X)
+    assert capfd.readouterr() == ("", "")
+
+
+@pytest.mark.parametrize("form", [["--epochs", "1"], ["--iterations", "3", "--layers", "64,8,10"]])
+def test_deepmat_train_with_verbose_0_prints_nothing(form, tmp_path, capfd):
+    pytest.importorskip("sklearn")
+    from deepmat.cli import main
+
+    out = tmp_path / "run"
+    assert main(["train", "--data", "digits", *form, "--verbose", "0", "--out", str(out)]) == 0
+    assert capfd.readouterr() == ("", "")
+    assert (out / "model.safetensors").is_file() and (out / "metrics.json").is_file()
+
+
+def test_deepmat_train_with_verbose_0_still_reports_errors(tmp_path, capfd):
+    from deepmat.cli import main
+
+    assert main(["train", "--data", str(tmp_path / "nowhere.npz"), "--verbose", "0"]) == 2
+    captured = capfd.readouterr()
+    assert captured.out == "" and captured.err.startswith("deepmat: error: ")

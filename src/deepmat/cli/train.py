@@ -8,10 +8,12 @@ With no arguments: the main job, the Fashion-MNIST MLP of ``examples/fashion_mni
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +58,11 @@ def _epilog() -> str:
         "The run folder (--out, default runs/<data>-<YYYYmmdd-HHMMSS>) receives "
         f"{', '.join(runs.RUN_FILES)}, and checkpoint.safetensors every epoch (Ctrl-C saves it; "
         "--resume continues).",
+        "Output: the data, the network and the training first; with --verbose 1 a progress bar per epoch "
+        "in a terminal, then a row of the epoch's metrics and time (one row per epoch with --verbose 2 or "
+        "without a terminal); then the accuracies and the files written. --verbose 0 prints nothing on "
+        "standard output: errors and where Ctrl-C saved the checkpoint still go to standard error, and "
+        "the run folder holds everything (metrics.json, history.csv).",
     ]
     return "\n\n".join(textwrap.fill(paragraph, 88) for paragraph in paragraphs)
 
@@ -150,6 +157,23 @@ def run(args: argparse.Namespace) -> int:
         if not root:  # rank 0 alone prints and writes the run folder
             sys.stdout = open(os.devnull, "w")  # for the rest of this process
     config = settle(gather_config(args))
+    with _quiet(not config.values["train"]["verbose"]):
+        return _run(args, config, checkpoint_in, root)
+
+
+@contextlib.contextmanager
+def _quiet(quiet: bool) -> Iterator[None]:
+    """``--verbose 0``: nothing reaches standard output while the run lasts (standard error
+    still gets errors, warnings and the Ctrl-C message)."""
+    if not quiet:
+        yield
+        return
+    with open(os.devnull, "w") as null, contextlib.redirect_stdout(null):
+        yield
+
+
+def _run(args: argparse.Namespace, config: Any, checkpoint_in: Path | None, root: bool) -> int:
+    """Load the data, build the network and train it in its run folder (``run``, settled)."""
     data_cfg, model, train = config.values["data"], config.values["model"], config.values["train"]
     main_job = "name" not in data_cfg
     dataset, line, name = load_data(data_cfg.get("name", ""), data_cfg.get("dir"), model["dtype"], main_job)
@@ -215,12 +239,12 @@ def _train(args: argparse.Namespace, config: Any, dataset: Any, net: Network, ou
     }
     start = time.perf_counter()
     if full_batch:
-        print_every = train.get("print_every") if train["verbose"] else None
         history = net.fit(
             dataset.X_train,
             dataset.y_train,
             iterations=steps,
-            print_every=print_every or None,
+            print_every=train.get("print_every") or None,
+            verbose=train["verbose"],
             checkpoint_every=train.get("print_every") or 100,
             **common,
         )
