@@ -34,6 +34,7 @@ from deepmat.cli.config import (
     settle,
 )
 from deepmat.cli.sources import class_count, load_data
+from deepmat.formatting import duration
 from deepmat.io import read_model
 from deepmat.metrics import classification_report
 from deepmat.network import Network
@@ -279,7 +280,7 @@ def _train(args: argparse.Namespace, config: Any, dataset: Any, net: Network, ou
     )
     print(f"test accuracy:  {test['accuracy']:.4f} ({test['correct']}/{test['n_samples']})")
     print(f"test loss:      {test['loss']:.4f}")
-    print(f"trained {runs.count(len(history), unit)} in {seconds:.1f} s")
+    print(f"trained {runs.count(len(history), unit)} in {duration(seconds)}")
     metrics = {
         "data": data_cfg["name"],
         "deepmat_version": deepmat.__version__,
