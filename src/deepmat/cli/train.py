@@ -62,8 +62,10 @@ def _epilog() -> str:
         "Output: the data, the network and the training first; with --verbose 1 a progress bar per epoch "
         "in a terminal, then a row of the epoch's metrics and time (one row per epoch with --verbose 2 or "
         "without a terminal); then the accuracies and the files written. --verbose 0 prints nothing on "
-        "standard output: errors and where Ctrl-C saved the checkpoint still go to standard error, and "
-        "the run folder holds everything (metrics.json, history.csv).",
+        "standard output: errors, a note naming plots skipped for want of matplotlib, and where Ctrl-C "
+        "saved the checkpoint still go to standard error, and the run folder holds everything "
+        "(metrics.json, history.csv). Missing plotting or progress libraries never fail a run: "
+        "pip install 'deepmat[cli]' brings everything deepmat train uses.",
     ]
     return "\n\n".join(textwrap.fill(paragraph, 88) for paragraph in paragraphs)
 
@@ -300,6 +302,12 @@ def _train(args: argparse.Namespace, config: Any, dataset: Any, net: Network, ou
             metrics[f"final_{key}"] = history.history[key][-1]
     runs.write_json(out / "metrics.json", metrics)
     runs.write_history(out / "history.csv", history)
-    runs.write_plots(out, history, dataset, classes, test, unit)
+    skipped = runs.write_plots(out, history, dataset, classes, test, unit)
+    if skipped:
+        print(
+            f"{PROG}: plots skipped, matplotlib is not installed: {', '.join(skipped)}; "
+            "pip install 'deepmat[plot]' draws them (or 'deepmat[cli]', everything deepmat train uses)",
+            file=sys.stderr,
+        )
     print(f"wrote {out}: {', '.join(name for name in runs.RUN_FILES if (out / name).exists())}")
     return 0
