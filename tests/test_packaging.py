@@ -1,6 +1,6 @@
 """What installing deepmat gives: ``import deepmat`` needs NumPy alone; the extras match the
 commands (``deepmat[cli]`` is what ``deepmat train`` uses); without matplotlib or tqdm
-``deepmat train`` still finishes its run and exits 0."""
+``deepmat train`` still finishes its run and exits 0; the wheel ships py.typed and the LICENSE."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import fcntl
 import os
 import re
 import select
+import shutil
 import struct
 import subprocess
 import sys
@@ -65,6 +66,25 @@ def test_all_includes_cli_and_the_tests_include_all():
     assert requirements("cli") <= requirements("all")
     assert requirements("all") | {"pytest"} <= requirements("test")
     assert '-e ".[test]"' in (REPO / "scripts" / "install.sh").read_text()  # what CI installs
+
+
+def test_the_wheel_ships_py_typed_and_the_license(tmp_path):
+    pytest.importorskip("setuptools", minversion="77")
+    source = tmp_path / "source"  # a copy, so building leaves nothing in the repository
+    shutil.copytree(REPO / "src", source / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(REPO / name, source / name)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), "."],
+        cwd=source, check=True, capture_output=True, timeout=300,
+    )  # fmt: skip
+    import zipfile
+
+    (wheel,) = tmp_path.glob("deepmat-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "deepmat/py.typed" in names
+    assert any(name.endswith(".dist-info/licenses/LICENSE") for name in names)
+    assert "MIT License" in (REPO / "LICENSE").read_text() and PYPROJECT["project"]["license"] == "MIT"
 
 
 # -- deepmat train without matplotlib or tqdm ---------------------------------------------------
