@@ -62,9 +62,9 @@ def test_the_cli_extra_is_what_deepmat_train_uses():
     assert {"safetensors", "matplotlib", "tqdm", "h5py", "pillow", "scikit-learn"} <= requirements("cli")
 
 
-def test_all_includes_cli_and_the_tests_include_all():
+def test_all_includes_cli_and_the_tests_include_all_and_pdoc():
     assert requirements("cli") <= requirements("all")
-    assert requirements("all") | {"pytest"} <= requirements("test")
+    assert requirements("all") | {"pytest", "pdoc"} <= requirements("test")
     assert '-e ".[test]"' in (REPO / "scripts" / "install.sh").read_text()  # what CI installs
 
 
