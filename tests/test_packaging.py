@@ -87,6 +87,11 @@ def test_the_wheel_ships_py_typed_and_the_license(tmp_path):
     assert "MIT License" in (REPO / "LICENSE").read_text() and PYPROJECT["project"]["license"] == "MIT"
 
 
+def test_the_changelog_lists_what_is_unreleased_and_0_1_0():
+    text = (REPO / "CHANGELOG.md").read_text()
+    assert "## [Unreleased]" in text and f"## [{PYPROJECT['project']['version']}]" in text
+
+
 # -- deepmat train without matplotlib or tqdm ---------------------------------------------------
 
 
