@@ -22,6 +22,7 @@ import time
 import deepmat
 from deepmat import Dense, Dropout
 from deepmat.data import load_fashion_mnist
+from deepmat.formatting import duration
 from deepmat.schedules import CosineDecay
 
 
@@ -74,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     with open(os.path.join(args.out, "result.json"), "w") as f:
         json.dump(result, f, indent=2)
-    print(f"test accuracy {accuracy:.4f} after {args.epochs} epochs in {seconds:.0f} s (target ≥ 0.89)")
+    print(f"test accuracy {accuracy:.4f} after {args.epochs} epochs in {duration(seconds)} (target ≥ 0.89)")
     return 0 if accuracy >= 0.89 else 1
 
 

@@ -276,7 +276,7 @@ def test_main_job_falls_back_to_digits_without_fashion_mnist(tmp_path, monkeypat
 
     monkeypatch.setattr(data, "FASHION_MNIST_DIR", str(tmp_path / "not-installed"))
     monkeypatch.chdir(tmp_path)
-    assert cli.main(["train", "--epochs", "1", "--verbose", "0"]) == 0
+    assert cli.main(["train", "--epochs", "1", "--verbose", "2"]) == 0  # --verbose 0 would print nothing
     out = capsys.readouterr().out
     assert out.splitlines()[0] == (
         "data: scikit-learn digits (Fashion-MNIST not installed: apt-get install -y dataset-fashion-mnist)"

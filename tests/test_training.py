@@ -478,19 +478,22 @@ def test_verbose_0_prints_nothing(capsys):
 def test_verbose_2_prints_one_line_per_epoch(capsys):
     X, y = binary_data(m=20)
     Network([4, 3, 1]).fit(X, y, epochs=3, batch_size=5, verbose=2, validation_split=0.25)
-    lines = capsys.readouterr().out.splitlines()
+    header, *lines = capsys.readouterr().out.splitlines()
+    assert header.split() == ["loss", "accuracy", "val_loss", "val_accuracy", "lr", "time"]
     assert len(lines) == 3
     for i, line in enumerate(lines, start=1):
-        assert line.startswith(f"epoch {i}/3 - loss: ")
-        assert "val_loss" in line and "accuracy" in line and "lr: 0.0075" in line
+        assert line.startswith(f"epoch {i}/3 ")
+        assert len(line.split()) == 2 + 5 + 2  # the label, five metrics, the time ("0.42 s")
+        assert "7.5e-03" in line  # the seeds' learning rate 0.0075
 
 
 def test_verbose_1_without_a_terminal_prints_plain_lines(capsys):
     X, y = binary_data(m=20)
     Network([4, 3, 1]).fit(X, y, epochs=3, batch_size=5, verbose=1)
     out = capsys.readouterr().out
-    lines = out.splitlines()
-    assert [line.split(" - ")[0] for line in lines] == ["epoch 1/3", "epoch 2/3", "epoch 3/3"]
+    header, *lines = out.splitlines()
+    assert header.split()[0] == "loss"
+    assert [" ".join(line.split()[:2]) for line in lines] == ["epoch 1/3", "epoch 2/3", "epoch 3/3"]
     assert "\r" not in out and "it/s" not in out
 
 
@@ -510,7 +513,7 @@ def test_progress_bar_on_a_terminal_uses_tqdm(capsys):
     for epoch in (1, 2, 3):
         assert f"epoch {epoch}/3" in out
     assert "4/4" in out and "100%" in out
-    assert "loss: " in out
+    assert "loss " in out  # the running loss beside the bar; the header above the rows
     assert capsys.readouterr().out == ""  # all of it went to the given stream
 
 
@@ -519,7 +522,9 @@ def test_progress_bar_verbose_2_on_a_terminal_prints_lines():
     bar = ProgressBar(epochs=2, n_batches=4, verbose=2, stream=stream)
     X, y = binary_data(m=20)
     Network([4, 3, 1]).fit(X, y, epochs=2, batch_size=5, verbose=0, callbacks=[bar])
-    assert [line[:9] for line in stream.getvalue().splitlines()] == ["epoch 1/2", "epoch 2/2"]
+    header, *lines = stream.getvalue().splitlines()
+    assert "\r" not in stream.getvalue() and header.split()[0] == "loss"
+    assert [line[:9] for line in lines] == ["epoch 1/2", "epoch 2/2"]
 
 
 # -- checkpoints and exact resume ---------------------------------------------------------

@@ -14,12 +14,16 @@ resuming from a checkpoint continues exactly.
 from __future__ import annotations
 
 import math
+import os
 import sys
-from typing import TYPE_CHECKING, Any
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from deepmat._checks import check_number
+from deepmat.formatting import duration, learning_rate, number
 
 if TYPE_CHECKING:
     from deepmat.optimizers import Optimizer
@@ -162,46 +166,120 @@ class EarlyStopping(Callback):
         self.best_params = {k: np.array(v) for k, v in arrays.items()} or None
 
 
-def _format_logs(logs: dict[str, float]) -> str:
-    return " - ".join(f"{k}: {v:.4g}" if k == "lr" else f"{k}: {v:.4f}" for k, v in logs.items())
+def _tqdm() -> Any:
+    """tqdm's bar class, or None when tqdm is not installed (progress is then plain lines)."""
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return None
+    return tqdm
+
+
+def _columns(stream: Any) -> int:
+    """The width of the terminal ``stream`` writes to; 80 when it cannot tell."""
+    try:
+        return os.get_terminal_size(stream.fileno()).columns or 80
+    except (AttributeError, OSError, ValueError):
+        return 80
 
 
 class ProgressBar(Callback):
-    """Progress per epoch: a tqdm bar over the batches when output is a terminal, one plain
-    line per epoch otherwise (``verbose=2`` forces plain lines)."""
+    """Progress per epoch, as a table of one row per epoch that fits 80 columns:
+
+    >>> bar = ProgressBar(epochs=30, n_batches=422, verbose=2)
+    >>> logs = {"loss": 0.58912, "accuracy": 0.7882, "val_loss": 0.3984, "val_accuracy": 0.8535, "lr": 1e-3}
+    >>> print(bar.header_line(logs)); print(bar.row(0, logs, seconds=4.213))
+                   loss  accuracy  val_loss  val_accuracy        lr         time
+    epoch 1/30   0.5891    0.7882    0.3984        0.8535     1e-03       4.21 s
+
+    The header names the columns (printed before the first row, and again if the metrics
+    change); numbers have 4 significant digits, the learning rate looks like ``1e-03`` and the
+    time is the epoch's (:mod:`deepmat.formatting`). With ``verbose=1`` and a terminal, a tqdm
+    bar shows the batches and the running mean of the batch losses while the epoch runs; when
+    the epoch ends the bar is removed and the row printed in its place, so no metric is ever
+    cut off at the terminal's edge. Without a terminal, with ``verbose=2``, or without tqdm
+    installed, only the rows are printed.
+    """
 
     touches_parameters = False
 
     in_checkpoint = False
 
+    #: the narrowest column of each metric (a value is 6 characters, ``0.5891``; a learning rate 8)
+    MIN_WIDTH: ClassVar[dict[str, int]] = {"lr": 8}
+    #: the width of the time column (``12 min 05 s``)
+    TIME_WIDTH = 11
+
     def __init__(self, epochs: int, n_batches: int, verbose: int = 1, stream: Any = None) -> None:
         self.epochs = epochs
         self.n_batches = n_batches
         self.stream = stream if stream is not None else sys.stdout
-        self.use_bar = verbose == 1 and getattr(self.stream, "isatty", lambda: False)()
-        self.bar = None
+        terminal = verbose == 1 and getattr(self.stream, "isatty", lambda: False)()
+        self.tqdm = _tqdm() if terminal else None
+        self.use_bar = self.tqdm is not None
+        self.bar: Any = None
+        self.header: tuple[str, ...] | None = None  # the metrics of the header printed last
+        self.started = 0.0
+        self.loss_sum, self.n_losses = 0.0, 0
+
+    def on_train_begin(self, net: Any, optimizer: Optimizer) -> None:
+        super().on_train_begin(net, optimizer)
+        self.header = None  # every fit prints its header
 
     def on_epoch_begin(self, epoch: int) -> None:
+        self.started = time.perf_counter()
+        self.loss_sum, self.n_losses = 0.0, 0
         if self.use_bar:
-            from tqdm.auto import tqdm
-
-            self.bar = tqdm(
-                total=self.n_batches, desc=f"epoch {epoch + 1}/{self.epochs}", file=self.stream, leave=True
+            self.bar = self.tqdm(
+                total=self.n_batches,
+                desc=self.label(epoch),
+                file=self.stream,
+                ncols=_columns(self.stream),
+                leave=False,
             )
 
     def on_batch_end(self, batch: int, logs: dict[str, float]) -> None:
         if self.bar is not None:
+            self.loss_sum += logs["loss"]
+            self.n_losses += 1
+            self.bar.set_postfix_str(f"loss {number(self.loss_sum / self.n_losses)}", refresh=False)
             self.bar.update(1)
-            if batch % 10 == 0:
-                self.bar.set_postfix(loss=f"{logs['loss']:.4f}", refresh=False)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
+        seconds = time.perf_counter() - self.started
         if self.bar is not None:
-            self.bar.set_postfix_str(_format_logs(logs))
+            self.bar.refresh()  # the finished bar, then the row in its place
             self.bar.close()
             self.bar = None
-        else:
-            print(f"epoch {epoch + 1}/{self.epochs} - {_format_logs(logs)}", file=self.stream, flush=True)
+        lines = []
+        if tuple(logs) != self.header:
+            self.header = tuple(logs)
+            lines.append(self.header_line(self.header))
+        lines.append(self.row(epoch, logs, seconds))
+        print("\n".join(lines), file=self.stream, flush=True)
+
+    def label(self, epoch: int) -> str:
+        """``epoch 3/30``: the first cell of a row (``epoch`` counts from 0)."""
+        return f"epoch {epoch + 1}/{self.epochs}"
+
+    def width(self, key: str) -> int:
+        return max(len(key), self.MIN_WIDTH.get(key, 6))
+
+    def header_line(self, keys: Sequence[str]) -> str:
+        """The column names, each above its column."""
+        cells = [" " * len(self.label(self.epochs - 1))]
+        cells += [f"{key:>{self.width(key)}}" for key in keys]
+        cells.append(f"{'time':>{self.TIME_WIDTH}}")
+        return "  ".join(cells)
+
+    def row(self, epoch: int, logs: dict[str, float], seconds: float) -> str:
+        """One epoch: its label, every metric of ``logs`` and the time it took."""
+        cells = [f"{self.label(epoch):<{len(self.label(self.epochs - 1))}}"]
+        for key, value in logs.items():
+            text = learning_rate(value) if key == "lr" else number(value)
+            cells.append(f"{text:>{self.width(key)}}")
+        cells.append(f"{duration(seconds):>{self.TIME_WIDTH}}")
+        return "  ".join(cells)
 
 
 class CostPrinter(Callback):

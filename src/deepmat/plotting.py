@@ -265,13 +265,24 @@ def _finite_curve(values: Sequence[float], name: str) -> np.ndarray:
     return curve
 
 
-def _figure(caller: str, size: tuple[float, float]):
-    """A matplotlib Figure on its own Agg canvas (no pyplot state)."""
+def require_matplotlib(caller: str) -> tuple[type, type]:
+    """matplotlib's ``(Figure, FigureCanvasAgg)``, imported now.
+
+    Raises:
+        ImportError: matplotlib cannot be imported; the message names ``caller`` and says
+            how to install it (``pip install deepmat[plot]``).
+    """
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError as error:
         raise ImportError(f"{caller} needs matplotlib; install it with: pip install deepmat[plot]") from error
+    return Figure, FigureCanvasAgg
+
+
+def _figure(caller: str, size: tuple[float, float]):
+    """A matplotlib Figure on its own Agg canvas (no pyplot state)."""
+    Figure, FigureCanvasAgg = require_matplotlib(caller)
     figure = Figure(figsize=size, dpi=100)
     FigureCanvasAgg(figure)
     return figure

@@ -80,14 +80,19 @@ def fit(
     - **The seeds'** ``fit(X, y, learning_rate=0.0075, iterations=2500, print_every=100)``:
       full-batch gradient descent; each iteration computes the cost J (recorded *before*
       its update), back-propagates and steps W[l] ← W[l] − α·dW[l]. Prints
-      ``Cost after iteration i: J`` every ``print_every`` iterations (``None``/0: silent).
+      ``Cost after iteration i: J`` every ``print_every`` iterations (``None``/0, or
+      ``verbose=0``: silent).
     - **Mini-batch** ``fit(X, y, epochs=…, batch_size=…, optimizer="adam", …)``: each
       epoch shuffles the samples (``shuffle``) and takes one optimiser step per batch of
       ``batch_size`` (``None``: the whole set). ``validation_data=(X_val, y_val)`` or
       ``validation_split`` (a fraction of the samples held out at random — stratified by
       class for a classifier, so each class keeps its share; drawn from the network's seed) adds
       ``val_loss``/``val_accuracy`` to the history. ``verbose``: 0 silent, 1 a tqdm bar per
-      epoch in a terminal and one line per epoch otherwise, 2 one line per epoch.
+      epoch in a terminal and one line per epoch otherwise, 2 one line per epoch
+      (:class:`~deepmat.callbacks.ProgressBar`).
+
+    ``verbose=0`` prints nothing in either form; only a Ctrl-C says, on stderr, where it saved
+    the checkpoint.
 
     ``optimizer`` is a name from :data:`deepmat.optimizers.OPTIMIZERS` (with
     ``learning_rate``; ``None`` means the seeds' 0.0075 for SGD and the optimiser's own
@@ -181,7 +186,7 @@ def fit(
         if not dist.is_root:  # rank 0 alone reports
             print_every, verbose = None, 0
     if seeds_form:
-        if print_every:
+        if print_every and verbose:
             callbacks.append(CostPrinter(print_every))
     elif verbose:
         callbacks.append(ProgressBar(epochs, -(-m // batch_size), verbose))

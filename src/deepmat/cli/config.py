@@ -153,7 +153,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("train", "print_every", values.natural, "print the cost every N iterations (full batch)",
            seeds_default=100),
     Option("train", "verbose", values.verbose,
-           "0 quiet, 1 a progress bar in a terminal, 2 one line per epoch", "--verbose", "0|1|2", default=1,
+           "0 nothing on standard output (errors still on standard error), 1 a progress bar in a terminal, "
+           "2 one row per epoch", "--verbose", "0|1|2", default=1,
            seeds_default=1),
     Option("output", "dir", values.text, "the run folder", "--out", "DIR"),
 )  # fmt: skip

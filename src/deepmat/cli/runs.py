@@ -19,7 +19,13 @@ from deepmat.callbacks import History
 from deepmat.data import dataset_key, picture_sizes_text
 from deepmat.io import atomic_write
 from deepmat.network import Network
-from deepmat.plotting import image_shape, plot_confusion_matrix, plot_history, plot_misclassified
+from deepmat.plotting import (
+    image_shape,
+    plot_confusion_matrix,
+    plot_history,
+    plot_misclassified,
+    require_matplotlib,
+)
 
 #: what a finished run folder holds (and checkpoint.safetensors, written as it trains)
 RUN_FILES = (
@@ -63,27 +69,44 @@ def write_history(path: Path, history: History) -> None:
     atomic_write(path, text.getvalue().encode("utf-8"))
 
 
-def write_plots(out: Path, history: History, dataset: Any, classes: list[str], test: dict, unit: str) -> None:
-    """loss.png, accuracy.png, confusion_matrix.png and, for pictures, misclassified.png."""
-    plot_history(history.history, out / "loss.png", "loss", title="Loss (cost J)", xlabel=unit)
-    if "accuracy" in history.history:
-        plot_history(history.history, out / "accuracy.png", "accuracy", title="Accuracy", xlabel=unit)
-    plot_confusion_matrix(test["confusion"], classes, out / "confusion_matrix.png")
+def write_plots(
+    out: Path, history: History, dataset: Any, classes: list[str], test: dict, unit: str
+) -> list[str]:
+    """loss.png, accuracy.png, confusion_matrix.png and, for pictures, misclassified.png.
+
+    Returns the plots it could not draw because matplotlib is not installed (all of them, then;
+    none when it is): training has done its work, so a missing plotting library costs the
+    pictures, not the run."""
     pre = dataset.preprocessor
     if pre is not None and pre.picture_shape is not None:
         shape = pre.picture_shape
     else:
         shape = image_shape(dataset.X_test.shape[1]) if isinstance(dataset.X_test, np.ndarray) else None
+    planned = [
+        "loss.png",
+        *(["accuracy.png"] if "accuracy" in history.history else []),
+        "confusion_matrix.png",
+    ]
+    planned += ["misclassified.png"] if shape is not None else []
+    try:
+        require_matplotlib("the run's plots")
+    except ImportError:
+        return planned
+    plot_history(history.history, out / "loss.png", "loss", title="Loss (cost J)", xlabel=unit)
+    if "accuracy" in history.history:
+        plot_history(history.history, out / "accuracy.png", "accuracy", title="Accuracy", xlabel=unit)
+    plot_confusion_matrix(test["confusion"], classes, out / "confusion_matrix.png")
     if shape is None:
         print(
             f"misclassified.png skipped: the samples are not pictures deepmat knows ({picture_sizes_text()})"
         )
-        return
+        return []
     wrong = np.flatnonzero(test["predicted"] != dataset.y_test)[:25]
     pictures = np.asarray(dataset.X_test[wrong], dtype=np.float64).reshape(len(wrong), *shape)
     plot_misclassified(
         pictures, dataset.y_test[wrong], test["predicted"][wrong], classes, out / "misclassified.png"
     )
+    return []
 
 
 def count(n: int, unit: str) -> str:

@@ -8,10 +8,12 @@ With no arguments: the main job, the Fashion-MNIST MLP of ``examples/fashion_mni
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,7 @@ from deepmat.cli.config import (
     settle,
 )
 from deepmat.cli.sources import class_count, load_data
+from deepmat.formatting import duration
 from deepmat.io import read_model
 from deepmat.metrics import classification_report
 from deepmat.network import Network
@@ -56,6 +59,13 @@ def _epilog() -> str:
         "The run folder (--out, default runs/<data>-<YYYYmmdd-HHMMSS>) receives "
         f"{', '.join(runs.RUN_FILES)}, and checkpoint.safetensors every epoch (Ctrl-C saves it; "
         "--resume continues).",
+        "Output: the data, the network and the training first; with --verbose 1 a progress bar per epoch "
+        "in a terminal, then a row of the epoch's metrics and time (one row per epoch with --verbose 2 or "
+        "without a terminal); then the accuracies and the files written. --verbose 0 prints nothing on "
+        "standard output: errors, a note naming plots skipped for want of matplotlib, and where Ctrl-C "
+        "saved the checkpoint still go to standard error, and the run folder holds everything "
+        "(metrics.json, history.csv). Missing plotting or progress libraries never fail a run: "
+        "pip install 'deepmat[cli]' brings everything deepmat train uses.",
     ]
     return "\n\n".join(textwrap.fill(paragraph, 88) for paragraph in paragraphs)
 
@@ -150,6 +160,23 @@ def run(args: argparse.Namespace) -> int:
         if not root:  # rank 0 alone prints and writes the run folder
             sys.stdout = open(os.devnull, "w")  # for the rest of this process
     config = settle(gather_config(args))
+    with _quiet(not config.values["train"]["verbose"]):
+        return _run(args, config, checkpoint_in, root)
+
+
+@contextlib.contextmanager
+def _quiet(quiet: bool) -> Iterator[None]:
+    """``--verbose 0``: nothing reaches standard output while the run lasts (standard error
+    still gets errors, warnings and the Ctrl-C message)."""
+    if not quiet:
+        yield
+        return
+    with open(os.devnull, "w") as null, contextlib.redirect_stdout(null):
+        yield
+
+
+def _run(args: argparse.Namespace, config: Any, checkpoint_in: Path | None, root: bool) -> int:
+    """Load the data, build the network and train it in its run folder (``run``, settled)."""
     data_cfg, model, train = config.values["data"], config.values["model"], config.values["train"]
     main_job = "name" not in data_cfg
     dataset, line, name = load_data(
@@ -222,12 +249,12 @@ def _train(args: argparse.Namespace, config: Any, dataset: Any, net: Network, ou
     }
     start = time.perf_counter()
     if full_batch:
-        print_every = train.get("print_every") if train["verbose"] else None
         history = net.fit(
             dataset.X_train,
             dataset.y_train,
             iterations=steps,
-            print_every=print_every or None,
+            print_every=train.get("print_every") or None,
+            verbose=train["verbose"],
             checkpoint_every=train.get("print_every") or 100,
             **common,
         )
@@ -262,7 +289,7 @@ def _train(args: argparse.Namespace, config: Any, dataset: Any, net: Network, ou
     )
     print(f"test accuracy:  {test['accuracy']:.4f} ({test['correct']}/{test['n_samples']})")
     print(f"test loss:      {test['loss']:.4f}")
-    print(f"trained {runs.count(len(history), unit)} in {seconds:.1f} s")
+    print(f"trained {runs.count(len(history), unit)} in {duration(seconds)}")
     metrics = {
         "data": data_cfg["name"],
         "deepmat_version": deepmat.__version__,
@@ -282,6 +309,12 @@ def _train(args: argparse.Namespace, config: Any, dataset: Any, net: Network, ou
             metrics[f"final_{key}"] = history.history[key][-1]
     runs.write_json(out / "metrics.json", metrics)
     runs.write_history(out / "history.csv", history)
-    runs.write_plots(out, history, dataset, classes, test, unit)
+    skipped = runs.write_plots(out, history, dataset, classes, test, unit)
+    if skipped:
+        print(
+            f"{PROG}: plots skipped, matplotlib is not installed: {', '.join(skipped)}; "
+            "pip install 'deepmat[plot]' draws them (or 'deepmat[cli]', everything deepmat train uses)",
+            file=sys.stderr,
+        )
     print(f"wrote {out}: {', '.join(name for name in runs.RUN_FILES if (out / name).exists())}")
     return 0
