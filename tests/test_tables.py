@@ -202,7 +202,7 @@ def test_the_cli_trains_on_a_table_evaluates_its_run_folder_and_predicts_new_row
     run = tmp_path / "run"
     status = main(
         ["train", "--data", str(tmp_path / "train.csv"), "--target", "kind", "--layers", "16", "--epochs", "150",
-         "--learning-rate", "0.01", "--dropout", "0", "--verbose", "0", "--out", str(run)]
+         "--learning-rate", "0.01", "--dropout", "0", "--verbose", "2", "--out", str(run)]
     )  # fmt: skip
     assert status == 0
     out = capsys.readouterr().out
