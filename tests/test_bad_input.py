@@ -386,3 +386,67 @@ def test_every_scenario_is_in_the_documentation():
     cases = (*SCENARIOS_CLI, *SCENARIOS_CLI_OK, *SCENARIOS_ENVIRONMENT, *SCENARIOS_API)
     missing = [case for case in cases if f"`{case}`" not in text]
     assert not missing, f"docs/BAD_INPUT.md does not list {missing}"
+
+
+# -- your own data (issue 14): tables, preprocessing, weights ------------------------------------
+
+import pandas as pd  # noqa: E402
+
+
+def table_file(tmp: Path, change) -> Path:
+    """A small table of 3 features (one text) and a target, changed as the case needs."""
+    local = np.random.default_rng(0)
+    frame_ = pd.DataFrame(
+        {
+            "a": local.random(40),
+            "colour": local.choice(["red", "blue"], 40),
+            "b": local.random(40),
+            "kind": ["x", "y"] * 20,
+        }
+    )
+    path = tmp / "t.csv"
+    written = change(frame_, path)
+    return written if written is not None else path
+
+
+OWN_DATA_CLI = {
+    "cli-table-unknown-target": (lambda f, p: f.to_csv(p, index=False), ["--target", "species"], r"t.csv' has no column 'species' to predict; its columns are \['a', 'colour', 'b', 'kind'\]"),
+    "cli-table-without-target": (lambda f, p: f.to_csv(p, index=False), [], r"is a table: name the column to predict with --target NAME"),
+    "cli-table-missing-value": (lambda f, p: f.assign(a=[np.nan, *list(f.a[1:])]).to_csv(p, index=False), ["--target", "kind"], r"t.csv', line 2, column 'a': missing value; give --impute mean\|median\|most-frequent"),
+    "cli-table-all-missing-column": (lambda f, p: f.assign(b=np.nan).to_csv(p, index=False), ["--target", "kind", "--impute", "mean"], r"column 'b' has no value at all; drop it or fill it"),
+    "cli-table-million-categories": (lambda f, p: pd.DataFrame({"id": [f"u{i}" for i in range(1_000_000)], "kind": ["x", "y"] * 500_000}).to_csv(p, index=False), ["--target", "kind"], r"column 'id' has 800,000 different values; one-hot encoding takes at most 10,000"),
+    "cli-parquet-nested-column": (lambda f, p: pd.DataFrame({"a": [[1, 2], [3]] * 10, "kind": ["x", "y"] * 10}).to_parquet(p.with_suffix(".parquet")) or p.with_suffix(".parquet"), ["--target", "kind"], r"column 'a' holds nested values \(lists, structs or maps\); expected one number or text per cell"),
+    "cli-table-target-is-a-number-per-row": (lambda f, p: f.assign(kind=np.arange(40)).to_csv(p, index=False), ["--target", "kind"], r"the target 'kind' has 40 different values in 40 rows"),
+    "cli-unknown-imputation": (lambda f, p: f.to_csv(p, index=False), ["--target", "kind", "--impute", "zero"], r"argument --impute: unknown imputation 'zero'; valid choices: mean, median, most-frequent"),
+}  # fmt: skip
+
+OWN_DATA_API = {
+    "sample-weight-negative": (lambda: net().fit(X, y, epochs=1, verbose=0, sample_weight=-np.ones(10)), ValueError, r"sample_weight must be ≥ 0; received -1.0 for sample 0"),
+    "sample-weight-nan": (lambda: net().fit(X, y, epochs=1, verbose=0, sample_weight=np.full(10, np.nan)), ValueError, r"sample_weight must be finite; received nan at index \(0,\)"),
+    "sample-weight-wrong-length": (lambda: net().fit(X, y, epochs=1, verbose=0, sample_weight=np.ones(7)), ValueError, r"sample_weight must be \(10,\), one weight per sample of X; received shape \(7,\)"),
+    "class-weight-unknown-class": (lambda: net().fit(X, y, epochs=1, verbose=0, class_weight={7: 2.0}), ValueError, r"class_weight names class 7; the classes are 0..2"),
+    "preprocessing-missing-value": (lambda: Network([2, 3, 2], preprocessor=deepmat.preprocessor.Preprocessor()).fit(np.array([[1.0, np.nan], [2.0, 3.0]]), [0, 1], epochs=1, verbose=0), ValueError, r"column 'x1' has a missing value in row 0; give impute= \(--impute\)"),
+    "preprocessing-too-many-columns": (lambda: Network([2, 3, 2], preprocessor=deepmat.preprocessor.Preprocessor()).fit(rng.random((4, 3)), [0, 1, 0, 1], epochs=1, verbose=0), ValueError, r"the preprocessor gives 3 features but the network takes n\[0\] = 2"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", OWN_DATA_CLI)
+def test_own_data_command_line(case, tmp_path, capsys):
+    change, flags, message = OWN_DATA_CLI[case]
+    path = table_file(tmp_path, change)
+    status, err = cli(["train", "--data", path, *flags, "--out", tmp_path / "run"], capsys)
+    assert status == 2 and len(err) == 1 and re.search(message, err[0]), err
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("case", OWN_DATA_API)
+def test_own_data_python(case):
+    call, error, message = OWN_DATA_API[case]
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_every_own_data_case_is_in_the_documentation():
+    text = DOC.read_text(encoding="utf-8")
+    missing = [case for case in (*OWN_DATA_CLI, *OWN_DATA_API) if f"`{case}`" not in text]
+    assert not missing, f"docs/BAD_INPUT.md does not list {missing}"
