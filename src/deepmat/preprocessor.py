@@ -276,7 +276,7 @@ class Preprocessor:
                         _missing_error(column.name, int(np.argmax(missing)))
                     numbers = np.where(missing, column.fill, numbers)
                 low, high = self.low[number], self.high[number]
-                span = max(high - low, abs(high), abs(low), 1e-12)
+                span = max(high - low, abs(high), abs(low)) or 1.0  # a column of zeros: 1
                 outside = (numbers < low - span) | (numbers > high + span)
                 if warn and outside.any():
                     far.append(
