@@ -306,7 +306,9 @@ def test_validation_split_is_a_stratified_seeded_draw():
     for c in range(3):  # each class keeps its share, to within one sample
         assert abs((y[val] == c).sum() / 15 - (y == c).mean()) <= 1 / 15
     history_a = a.fit(X, y, epochs=3, batch_size=16, validation_split=0.25, verbose=0)
-    history_b = b.fit(X[train], y[train], epochs=3, batch_size=16, validation_data=(X[val], y[val]), verbose=0)
+    history_b = b.fit(
+        X[train], y[train], epochs=3, batch_size=16, validation_data=(X[val], y[val]), verbose=0
+    )
     assert_same_state(a, b)
     assert_same_history(history_a, history_b)
     again = validation_rows(Network([5, 8, 3], "relu", "softmax", seed=1), a.target_rows(y, 60), 15)

@@ -381,7 +381,9 @@ class Network:
     def compute_cost(self, AL: np.ndarray, Y: np.ndarray, weights: np.ndarray | None = None) -> float:
         """J for A[L] and Y ``(n[L], m)``, including the layers' L2 terms; with per-sample
         ``weights`` ``(m,)`` (scaled to mean 1 over the training set) J = (1/m)·Σᵢ wᵢ·Lᵢ."""
-        data = F.compute_cost(AL, Y, self.loss) if weights is None else weighted_cost(AL, Y, self.loss, weights)
+        data = (
+            F.compute_cost(AL, Y, self.loss) if weights is None else weighted_cost(AL, Y, self.loss, weights)
+        )
         return data + sum(layer.penalty() for layer in self.layers)
 
     def backward_pass(

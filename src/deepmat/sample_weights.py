@@ -38,7 +38,9 @@ def check_sample_weight(sample_weight: Any, m: int) -> np.ndarray:
     if w.dtype.kind not in "biuf":
         raise TypeError(f"sample_weight must hold real numbers; received dtype {w.dtype}")
     if w.shape != (m,):
-        raise ValueError(f"sample_weight must be ({m},), one weight per sample of X; received shape {w.shape}")
+        raise ValueError(
+            f"sample_weight must be ({m},), one weight per sample of X; received shape {w.shape}"
+        )
     w = w.astype(np.float64)
     check_finite(w, "sample_weight")
     if (w < 0).any():
@@ -54,19 +56,25 @@ def class_weights(class_weight: Any, labels: np.ndarray, n_classes: int) -> np.n
     (classes not named weigh 1)."""
     if isinstance(class_weight, str):
         if class_weight != "balanced":
-            raise ValueError(f"class_weight must be 'balanced' or a dict {{class: weight}}; received {class_weight!r}")
+            raise ValueError(
+                f"class_weight must be 'balanced' or a dict {{class: weight}}; received {class_weight!r}"
+            )
         counts = np.bincount(labels, minlength=n_classes).astype(np.float64)
         present = counts > 0
         per_class = np.where(present, labels.size / (present.sum() * np.maximum(counts, 1)), 0.0)
         return per_class[labels]
     if not isinstance(class_weight, dict):
-        raise TypeError(f"class_weight must be 'balanced' or a dict {{class: weight}}; received {class_weight!r}")
+        raise TypeError(
+            f"class_weight must be 'balanced' or a dict {{class: weight}}; received {class_weight!r}"
+        )
     per_class = np.ones(n_classes)
     for key, value in class_weight.items():
         if isinstance(key, bool) or not isinstance(key, (int, np.integer)) or not 0 <= key < n_classes:
             raise ValueError(f"class_weight names class {key!r}; the classes are 0..{n_classes - 1}")
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not (
-            np.isfinite(value) and value >= 0
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float, np.integer, np.floating))
+            or not (np.isfinite(value) and value >= 0)
         ):
             raise ValueError(f"class_weight[{key}] must be a finite number ≥ 0; received {value!r}")
         per_class[int(key)] = float(value)
@@ -90,7 +98,9 @@ def training_weights(
     return w * (m / total)
 
 
-def stratified_split(labels: np.ndarray, n_val: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def stratified_split(
+    labels: np.ndarray, n_val: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """(train rows, validation rows), each in increasing order: ``n_val`` rows held out, each
     class in proportion to its share (largest remainders, ties broken by ``rng``), chosen at
     random within the class."""
