@@ -1,0 +1,116 @@
+"""L-BFGS (``fit(optimizer="lbfgs")``, :mod:`deepmat.lbfgs`): it minimises the full-batch J to a
+point where the gradient vanishes, reaches scikit-learn's lbfgs loss from the same weights, is
+exact with sample weights, drives callbacks per iteration, refuses what it cannot honour, and
+runs from the command line."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from deepmat import EarlyStopping, Network, TrainingDiverged
+from deepmat.callbacks import Callback
+from deepmat.lbfgs import LBFGSResult
+from deepmat.optimizers import LBFGS
+
+
+def small_problem(m: int = 60, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((m, 5))
+    y = (X[:, 0] - X[:, 1] + 0.3 * rng.standard_normal(m) > 0).astype(int)
+    return X, y
+
+
+def test_the_gradient_vanishes_at_the_optimum():
+    X, y = small_problem()
+    net = Network([5, 8, 1], "tanh", "sigmoid", init="xavier", seed=0, l2=1e-2)
+    start = max(np.abs(g).max() for g in net.gradients(X, y).values())
+    optimizer = LBFGS(tol=1e-9)
+    history = net.fit(X, y, optimizer=optimizer, iterations=2000, print_every=None)
+    assert optimizer.result.converged, optimizer.result  # here: J fell by a relative 2.2e-9 at most
+    gradient = max(np.abs(g).max() for g in net.gradients(X, y).values())
+    assert gradient < 1e-4 * start  # 1.3e-5 from 0.16
+    assert len(history) == optimizer.result.iterations == len(history.history["accuracy"])
+    assert history[-1] == pytest.approx(net.cost(X, y), rel=1e-12)
+    assert all(b <= a + 1e-12 for a, b in itertools.pairwise(history))  # J never rises
+
+
+def test_a_weight_of_two_is_the_sample_repeated():
+    X, y = small_problem(40)
+    w = np.random.default_rng(1).integers(0, 3, 40)
+    weighted = Network([5, 6, 1], "tanh", "sigmoid", init="xavier", seed=2, l2=1e-3)
+    repeated = Network([5, 6, 1], "tanh", "sigmoid", init="xavier", seed=2, l2=1e-3)
+    np.testing.assert_array_equal(weighted.theta, repeated.theta)
+    a = weighted.fit(X, y, optimizer="lbfgs", iterations=50, print_every=None, sample_weight=w)
+    b = repeated.fit(
+        np.repeat(X, w, axis=0), np.repeat(y, w), optimizer="lbfgs", iterations=50, print_every=None
+    )
+    assert a[0] == pytest.approx(b[0], rel=1e-14)  # the same J along the same path: measured 1e-16 …
+    np.testing.assert_allclose(a, b, rtol=1e-9)  # … 9e-12 after 50 iterations (rounding, amplified)
+    np.testing.assert_allclose(weighted.theta, repeated.theta, rtol=0, atol=1e-6)
+
+
+def test_history_callbacks_and_early_stopping_per_iteration():
+    X, y = small_problem(80)
+    net = Network([5, 8, 1], "relu", "sigmoid", init="he", seed=1)
+    seen = []
+
+    class Record(Callback):
+        def on_epoch_end(self, epoch, logs):
+            seen.append((epoch, sorted(logs)))
+
+    stopper = EarlyStopping("val_loss", patience=2, restore_best_weights=True)
+    history = net.fit(
+        X, y, optimizer="lbfgs", epochs=500, validation_split=0.25, callbacks=[Record(), stopper], verbose=0
+    )
+    assert [e for e, _ in seen] == list(range(len(history)))
+    assert seen[0][1] == ["accuracy", "loss", "val_accuracy", "val_loss"]
+    assert stopper.stopped_epoch == len(history) - 1 < 499 and net.stop_training
+    assert history.history["val_loss"][stopper.best_epoch] == pytest.approx(min(history.history["val_loss"]))
+
+
+def test_float32_and_a_regressor():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((100, 3)).astype(np.float32)
+    y = np.sin(X[:, 0]) + X[:, 1] * X[:, 2]
+    net = Network([3, 16, 1], "tanh", "identity", init="xavier", seed=0, dtype="float32")
+    history = net.fit(X, y, optimizer=LBFGS(tol=1e-6), iterations=300, print_every=None)
+    assert net.theta.dtype == np.float32
+    assert history[-1] < history[0] / 20 and net.score(X, y) > 0.95
+
+
+def test_ctrl_c_returns_the_history_so_far(capsys):
+    X, y = small_problem()
+    net = Network([5, 8, 1], "tanh", "sigmoid", init="xavier", seed=0)
+
+    class Interrupt(Callback):
+        def on_epoch_end(self, epoch, logs):
+            if epoch == 3:
+                self.theta = self.net.theta.copy()
+                raise KeyboardInterrupt
+
+    interrupt = Interrupt()
+    history = net.fit(X, y, optimizer="lbfgs", iterations=100, print_every=None, callbacks=[interrupt])
+    assert len(history) == 4
+    np.testing.assert_array_equal(net.theta, interrupt.theta)
+    assert "interrupted after iteration 4" in capsys.readouterr().err
+
+
+def test_a_cost_that_cannot_be_finite_raises_training_diverged():
+    X, y = small_problem()
+    net = Network([5, 8, 1], "relu", "sigmoid", seed=0)
+    start = net.theta.copy()
+    with pytest.raises(TrainingDiverged, match="L-BFGS"), np.errstate(all="ignore"):
+        net.fit(X * 1e300, y, optimizer="lbfgs", iterations=5, print_every=None)
+    np.testing.assert_array_equal(net.theta, start)
+
+
+def test_the_result_says_how_it_ended():
+    X, y = small_problem()
+    optimizer = LBFGS(max_fun=3)
+    Network([5, 4, 1], seed=0).fit(X, y, optimizer=optimizer, iterations=100, print_every=None)
+    assert isinstance(optimizer.result, LBFGSResult)
+    assert not optimizer.result.converged and optimizer.result.evaluations <= 5
+    assert "LBFGS(tol=1e-05, max_fun=3, memory=10)" == repr(optimizer)
