@@ -101,12 +101,16 @@ def check_options(
             "checkpoint and cannot resume one; omit checkpoint= and resume_from="
         )
     for layer in net.layers:
-        if getattr(layer, "rate", 0) or layer.couples_samples:
-            raise ValueError(
-                f"optimizer='lbfgs' needs one deterministic J(θ); the layer {layer!r} makes it random (dropout draws "
-                "new masks at every evaluation) or updates statistics at every trial point (batch norm): "
-                "remove it, or choose a mini-batch optimizer"
-            )
+        if getattr(layer, "rate", 0):
+            why = "draws new dropout masks at every evaluation, which makes J random"
+        elif layer.couples_samples:
+            why = "updates its running statistics at every evaluation, the line search's rejected points included"
+        else:
+            continue
+        raise ValueError(
+            f"optimizer='lbfgs' needs one deterministic J(θ); the layer {layer!r} {why}: remove it "
+            "(dropout=0, batch_norm=False), or choose a mini-batch optimizer such as 'adam'"
+        )
     for callback in callbacks:
         if changes_learning_rate(callback):
             raise ValueError(
