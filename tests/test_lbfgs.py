@@ -5,12 +5,15 @@ runs from the command line."""
 
 from __future__ import annotations
 
+import csv
 import itertools
+import json
 
 import numpy as np
 import pytest
 
-from deepmat import EarlyStopping, Network, TrainingDiverged
+import deepmat
+from deepmat import EarlyStopping, Network, TrainingDiverged, cli
 from deepmat.callbacks import Callback
 from deepmat.lbfgs import LBFGSResult
 from deepmat.optimizers import LBFGS
@@ -114,3 +117,18 @@ def test_the_result_says_how_it_ended():
     assert isinstance(optimizer.result, LBFGSResult)
     assert not optimizer.result.converged and optimizer.result.evaluations <= 5
     assert "LBFGS(tol=1e-05, max_fun=3, memory=10)" == repr(optimizer)
+
+
+def test_the_command_line_trains_with_lbfgs(tmp_path, capsys):
+    out = tmp_path / "run"
+    args = ["train", "--data", "digits", "--optimizer", "lbfgs", "--iterations", "25", "--layers", "64,32,10",
+            "--dtype", "float64", "--verbose", "0", "--out", str(out)]  # fmt: skip
+    assert cli.main(args) == 0
+    printed = capsys.readouterr().out
+    assert "train: lbfgs (line search), full batch, 25 iterations" in printed
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["unit"] == "iteration" and metrics["epochs"] <= 25 and metrics["test_accuracy"] > 0.85
+    with open(out / "history.csv", newline="") as f:
+        assert len(list(csv.DictReader(f))) == metrics["epochs"]
+    assert not (out / "checkpoint.safetensors").exists()
+    assert deepmat.load(out / "model.safetensors").layer_dims == [64, 32, 10]
