@@ -208,12 +208,22 @@ class RMSprop(Optimizer):
 
 
 class Adam(Optimizer):
-    """Adam (Kingma & Ba, 2015) with bias-corrected moments; PyTorch's defaults."""
+    """Adam (Kingma & Ba, 2015) with bias-corrected moments; PyTorch's defaults.
+
+    ``efficient_form=True`` adds ε to √v instead of √v̂ — Kingma & Ba's "more efficient" order
+    of computation (their §2), which scikit-learn's MLP uses:
+    θ ← θ − (α·√(1 − β₂ᵗ) / (1 − β₁ᵗ))·m / (√v + ε). The two differ only where √v is near ε.
+    """
 
     slots = ("m", "v")
 
     def __init__(
-        self, learning_rate: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8
+        self,
+        learning_rate: float = 0.001,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        eps: float = 1e-8,
+        efficient_form: bool = False,
     ) -> None:
         beta1 = check_number(beta1, "beta1", 0, 1, high_open=True)
         beta2 = check_number(beta2, "beta2", 0, 1, high_open=True)
@@ -222,6 +232,7 @@ class Adam(Optimizer):
         self.beta1 = beta1
         self.beta2 = beta2
         self.eps = eps
+        self.efficient_form = bool(efficient_form)
 
     def update(self, name: str, theta: np.ndarray, g: np.ndarray) -> None:
         m = self._slot("m", name, theta)
@@ -241,18 +252,18 @@ class Adam(Optimizer):
         # θ ← θ − (α·√(1 − β₂ᵗ) / (1 − β₁ᵗ))·m / (√v + ε·√(1 − β₂ᵗ))
         root_bias2 = math.sqrt(bias2)
         np.sqrt(v, out=T)
-        T += self.eps * root_bias2
+        T += self.eps if self.efficient_form else self.eps * root_bias2
         np.divide(m, T, out=T)
         T *= self.learning_rate * root_bias2 / bias1
         theta -= T
 
     def get_config(self) -> dict[str, Any]:
-        return {
-            **super().get_config(),
-            "beta1": self.beta1,
-            "beta2": self.beta2,
-            "eps": self.eps,
-        }
+        config = {**super().get_config(), "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
+        if (
+            self.efficient_form
+        ):  # only when set: the configs of earlier runs and checkpoints stay as they were
+            config["efficient_form"] = True
+        return config
 
 
 class AdamW(Adam):
