@@ -8,15 +8,26 @@ from __future__ import annotations
 import csv
 import itertools
 import json
+import warnings
 
 import numpy as np
 import pytest
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network import MLPClassifier
 
 import deepmat
 from deepmat import EarlyStopping, Network, TrainingDiverged, cli
 from deepmat.callbacks import Callback
 from deepmat.lbfgs import LBFGSResult
 from deepmat.optimizers import LBFGS
+from deepmat.sklearn import DeepmatClassifier
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return X[:500] / 16, y[:500]
 
 
 def small_problem(m: int = 60, seed: int = 0):
@@ -38,6 +49,35 @@ def test_the_gradient_vanishes_at_the_optimum():
     assert len(history) == optimizer.result.iterations == len(history.history["accuracy"])
     assert history[-1] == pytest.approx(net.cost(X, y), rel=1e-12)
     assert all(b <= a + 1e-12 for a, b in itertools.pairwise(history))  # J never rises
+
+
+@pytest.mark.parametrize(
+    ("deepmat_activation", "sklearn_activation"), [("tanh", "tanh"), ("sigmoid", "logistic")]
+)
+def test_reaches_scikit_learns_lbfgs_loss_from_the_same_weights(
+    digits, deepmat_activation, sklearn_activation
+):
+    """The same J (λ = α/m), the same starting θ, SciPy's L-BFGS-B in both: within 1 %."""
+    X, y = digits
+    start = Network([64, 16, 10], deepmat_activation, "softmax", init="xavier", seed=3)
+    coefs = [start.params["W1"].T, start.params["W2"].T]
+    intercepts = [start.params["b1"][:, 0] + 0.01, start.params["b2"][:, 0]]
+    params = dict(
+        hidden_layer_sizes=(16,), activation=sklearn_activation, solver="lbfgs", alpha=1e-2, max_iter=300,
+        tol=1e-6, warm_start=True,
+    )  # fmt: skip
+    ours = DeepmatClassifier(**params)
+    ours.coefs_, ours.intercepts_ = [c.copy() for c in coefs], [b.copy() for b in intercepts]
+    theirs = MLPClassifier(**params)
+    theirs.coefs_, theirs.intercepts_ = [c.copy() for c in coefs], [b.copy() for b in intercepts]
+    theirs.n_layers_, theirs.out_activation_ = 3, "softmax"  # what a warm start reads
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours.fit(X, y)
+        theirs.fit(X, y)
+    assert ours.n_iter_ == theirs.n_iter_
+    assert ours.loss_ == pytest.approx(theirs.loss_, rel=0.01)
+    assert ours.loss_curve_[-1] == ours.loss_ < 0.05
 
 
 def test_a_weight_of_two_is_the_sample_repeated():
