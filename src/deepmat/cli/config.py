@@ -277,6 +277,12 @@ def settle(config: Config) -> Config:
     """Fill in the defaults that do not depend on the data and reject contradictions."""
     full_batch_optimizer = FULL_BATCH_OPTIMIZERS.get(config.get("train", "optimizer"))
     if full_batch_optimizer is not None:  # L-BFGS: its iterations, on the full batch, without dropout
+        for key in ("batch_size", "validation_split", "early_stopping"):
+            if config.get("train", key):
+                raise ValueError(
+                    f"{config.source('train', key)} needs mini-batch training; {config.source('train', 'optimizer')} "
+                    f"{config.get('train', 'optimizer')} minimises J on the full batch"
+                )
         if not config.has("train", "iterations"):
             given = config.has("train", "epochs")
             steps = config.get("train", "epochs") if given else full_batch_optimizer.default_iterations

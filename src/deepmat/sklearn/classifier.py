@@ -159,7 +159,7 @@ class DeepmatClassifier(ClassifierMixin, MLPEstimator):
             unknown = [label for label in given if label not in known]
             if unknown:
                 raise ValueError(
-                    f"class_weight names labels {unknown} that are not classes {list(self.classes_)}"
+                    f"class_weight names labels {unknown} that are not classes {self.classes_.tolist()}"
                 )
             mapped = {
                 int(np.searchsorted(self.classes_, label)): check_number(

@@ -74,7 +74,7 @@ def deepmat_activation(name: Any) -> str:
         return SKLEARN_ACTIVATIONS[name]
     if isinstance(name, str) and name in hidden_activations():
         return name
-    others = sorted(set(hidden_activations()) - set(SKLEARN_ACTIVATIONS.values()))
+    others = sorted(set(hidden_activations()) - set(SKLEARN_ACTIVATIONS))
     raise ValueError(
         f"unknown activation {name!r}; expected one of: {_names(SKLEARN_ACTIVATIONS)} (scikit-learn's names) "
         f"or deepmat's {_names(others)}"
