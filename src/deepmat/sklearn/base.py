@@ -18,8 +18,10 @@ update, and arrays assigned in their place are copied into the network before th
 
 from __future__ import annotations
 
+import inspect
 import math
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -49,6 +51,21 @@ NON_FINITE = (
     "Solver produced non-finite parameter weights. The input data may contain large values and need to be "
     "preprocessed."
 )
+
+
+def mlp_parameters(init: Callable[..., None]) -> Callable[..., None]:
+    """Decorate a subclass's ``__init__(self, [its own positional,] hidden_layer_sizes, activation,
+    *, [its own keyword-only,] **params)`` so that its signature lists every parameter:
+    scikit-learn reads an estimator's parameters from the signature (``get_params``, ``clone``),
+    and the MLP's shared ones are written once, in :meth:`MLPEstimator.__init__`."""
+    own = inspect.signature(init).parameters.values()
+    shared = inspect.signature(MLPEstimator.__init__).parameters.values()
+    init.__signature__ = inspect.Signature(
+        [p for p in own if p.kind is p.POSITIONAL_OR_KEYWORD]
+        + [p for p in shared if p.kind is p.KEYWORD_ONLY]
+        + [p for p in own if p.kind is p.KEYWORD_ONLY]
+    )
+    return init
 
 
 class MLPEstimator(BaseEstimator):

@@ -13,7 +13,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 
 from deepmat._checks import check_number
 from deepmat.sample_weights import class_weights
-from deepmat.sklearn.base import MLPEstimator
+from deepmat.sklearn.base import MLPEstimator, mlp_parameters
 
 
 class DeepmatClassifier(ClassifierMixin, MLPEstimator):
@@ -40,47 +40,16 @@ class DeepmatClassifier(ClassifierMixin, MLPEstimator):
     ``network_`` (``network_.save(path)``) and ``history_``.
     """
 
+    @mlp_parameters
     def __init__(
         self,
         hidden_layer_sizes: Any = (100,),
         activation: str = "relu",
         *,
-        solver: str = "adam",
-        alpha: float = 0.0001,
-        batch_size: int | str = "auto",
-        learning_rate: str = "constant",
-        learning_rate_init: float = 0.001,
-        power_t: float = 0.5,
-        max_iter: int = 200,
-        shuffle: bool = True,
-        random_state: Any = None,
-        tol: float = 1e-4,
-        verbose: bool | int = False,
-        warm_start: bool = False,
-        momentum: float = 0.9,
-        nesterovs_momentum: bool = True,
-        early_stopping: bool = False,
-        validation_fraction: float = 0.1,
-        beta_1: float = 0.9,
-        beta_2: float = 0.999,
-        epsilon: float = 1e-8,
-        n_iter_no_change: int | float = 10,
-        max_fun: int = 15000,
         class_weight: str | dict[Any, float] | None = None,
-        dropout: float = 0.0,
-        batch_norm: bool = False,
-        init: str = "he",
-        dtype: str | None = None,
+        **params: Any,
     ) -> None:
-        super().__init__(
-            hidden_layer_sizes, activation, solver=solver, alpha=alpha, batch_size=batch_size,
-            learning_rate=learning_rate, learning_rate_init=learning_rate_init, power_t=power_t,
-            max_iter=max_iter, shuffle=shuffle, random_state=random_state, tol=tol, verbose=verbose,
-            warm_start=warm_start, momentum=momentum, nesterovs_momentum=nesterovs_momentum,
-            early_stopping=early_stopping, validation_fraction=validation_fraction, beta_1=beta_1,
-            beta_2=beta_2, epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun,
-            dropout=dropout, batch_norm=batch_norm, init=init, dtype=dtype,
-        )  # fmt: skip
+        super().__init__(hidden_layer_sizes, activation, **params)
         self.class_weight = class_weight
 
     # -- targets -----------------------------------------------------------------------

@@ -9,7 +9,7 @@ from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.utils.metaestimators import available_if
 
-from deepmat.sklearn.base import MLPEstimator
+from deepmat.sklearn.base import MLPEstimator, mlp_parameters
 
 #: the losses a regressor takes: scikit-learn's "squared_error" is deepmat's MSE, ½‖ŷ − y‖²
 #: per sample ("poisson" needs an exponential output layer deepmat does not have)
@@ -29,47 +29,15 @@ class DeepmatRegressor(RegressorMixin, MLPEstimator):
 
     numeric_targets = True
 
+    @mlp_parameters
     def __init__(
         self,
         loss: str = "squared_error",
         hidden_layer_sizes: Any = (100,),
         activation: str = "relu",
-        *,
-        solver: str = "adam",
-        alpha: float = 0.0001,
-        batch_size: int | str = "auto",
-        learning_rate: str = "constant",
-        learning_rate_init: float = 0.001,
-        power_t: float = 0.5,
-        max_iter: int = 200,
-        shuffle: bool = True,
-        random_state: Any = None,
-        tol: float = 1e-4,
-        verbose: bool | int = False,
-        warm_start: bool = False,
-        momentum: float = 0.9,
-        nesterovs_momentum: bool = True,
-        early_stopping: bool = False,
-        validation_fraction: float = 0.1,
-        beta_1: float = 0.9,
-        beta_2: float = 0.999,
-        epsilon: float = 1e-8,
-        n_iter_no_change: int | float = 10,
-        max_fun: int = 15000,
-        dropout: float = 0.0,
-        batch_norm: bool = False,
-        init: str = "he",
-        dtype: str | None = None,
+        **params: Any,
     ) -> None:
-        super().__init__(
-            hidden_layer_sizes, activation, solver=solver, alpha=alpha, batch_size=batch_size,
-            learning_rate=learning_rate, learning_rate_init=learning_rate_init, power_t=power_t,
-            max_iter=max_iter, shuffle=shuffle, random_state=random_state, tol=tol, verbose=verbose,
-            warm_start=warm_start, momentum=momentum, nesterovs_momentum=nesterovs_momentum,
-            early_stopping=early_stopping, validation_fraction=validation_fraction, beta_1=beta_1,
-            beta_2=beta_2, epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun,
-            dropout=dropout, batch_norm=batch_norm, init=init, dtype=dtype,
-        )  # fmt: skip
+        super().__init__(hidden_layer_sizes, activation, **params)
         self.loss = loss
 
     def _targets(self, y: np.ndarray, incremental: bool, classes: Any) -> np.ndarray:
