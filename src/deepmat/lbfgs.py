@@ -217,7 +217,12 @@ def minimize_cost(
     }
     result = None
     try:
-        with net.training_workspace(), interrupt:
+        # a trial point of the line search may overflow: its J is +inf and the search steps back
+        with (
+            net.training_workspace(),
+            interrupt,
+            np.errstate(over="ignore", invalid="ignore", divide="ignore"),
+        ):
             result = minimize(
                 evaluate, start, jac=True, method="L-BFGS-B", callback=end_iteration, options=options
             )
@@ -231,7 +236,8 @@ def minimize_cost(
             flush=True,
         )
     x = accepted[0] if result is None else result.x
-    cost = evaluate.at(x)[0]
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        cost = evaluate.at(x)[0]
     if not np.isfinite(cost):
         net.theta[...] = start
         raise diverged(

@@ -36,8 +36,8 @@ class DeepmatClassifier(ClassifierMixin, MLPEstimator):
 
     Fitted attributes: ``classes_``, ``coefs_``, ``intercepts_``, ``loss_``, ``loss_curve_``,
     ``best_loss_``, ``validation_scores_``, ``best_validation_score_``, ``n_iter_``, ``t_``,
-    ``n_layers_``, ``n_outputs_``, ``out_activation_``, ``n_features_in_`` and deepmat's
-    ``network_`` (``network_.save(path)``) and ``history_``.
+    ``n_layers_``, ``n_outputs_``, ``out_activation_``, ``n_features_in_``, and deepmat's
+    ``network_`` (``network_.save(path)``), ``history_`` and ``multilabel_`` (y was an indicator matrix).
     """
 
     @mlp_parameters

@@ -23,8 +23,8 @@ class DeepmatRegressor(RegressorMixin, MLPEstimator):
     (``"squared_error"``), then those listed in :class:`~deepmat.sklearn.DeepmatClassifier`
     but ``class_weight`` — and deepmat's ``dropout``, ``batch_norm``, ``init``, ``dtype``.
     Identity outputs, one per target (``out_activation_ = "identity"``), trained with the
-    mean squared error ½‖ŷ − y‖² per sample; ``score`` is R². ``predict`` answers in the
-    network's dtype, ``(n_samples,)`` for one target.
+    mean squared error ½‖ŷ − y‖² per sample; ``score`` is R². ``predict`` answers in X's dtype
+    (float32 or float64, as scikit-learn's), ``(n_samples,)`` for one target.
     """
 
     numeric_targets = True
