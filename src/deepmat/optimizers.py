@@ -21,6 +21,11 @@ AdamW       θ ← θ·(1 − α·λ), then the Adam step (decoupled weight deca
 
 (The course writes momentum as v ← βv + (1 − β)g; that is PyTorch's form with α scaled by
 1 − β.)
+
+:class:`LBFGS` is of another kind: not a rule applied batch by batch but a whole minimisation
+of the full-batch J(θ) by SciPy's L-BFGS-B (:mod:`deepmat.lbfgs`), so it is listed apart, in
+:data:`FULL_BATCH_OPTIMIZERS`; ``fit(optimizer="lbfgs")`` and ``deepmat train --optimizer
+lbfgs`` take its name like the others' (:func:`optimizer_names`).
 """
 
 from __future__ import annotations
@@ -203,12 +208,22 @@ class RMSprop(Optimizer):
 
 
 class Adam(Optimizer):
-    """Adam (Kingma & Ba, 2015) with bias-corrected moments; PyTorch's defaults."""
+    """Adam (Kingma & Ba, 2015) with bias-corrected moments; PyTorch's defaults.
+
+    ``efficient_form=True`` adds ε to √v instead of √v̂ — Kingma & Ba's "more efficient" order
+    of computation (their §2), which scikit-learn's MLP uses:
+    θ ← θ − (α·√(1 − β₂ᵗ) / (1 − β₁ᵗ))·m / (√v + ε). The two differ only where √v is near ε.
+    """
 
     slots = ("m", "v")
 
     def __init__(
-        self, learning_rate: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8
+        self,
+        learning_rate: float = 0.001,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        eps: float = 1e-8,
+        efficient_form: bool = False,
     ) -> None:
         beta1 = check_number(beta1, "beta1", 0, 1, high_open=True)
         beta2 = check_number(beta2, "beta2", 0, 1, high_open=True)
@@ -217,6 +232,7 @@ class Adam(Optimizer):
         self.beta1 = beta1
         self.beta2 = beta2
         self.eps = eps
+        self.efficient_form = bool(efficient_form)
 
     def update(self, name: str, theta: np.ndarray, g: np.ndarray) -> None:
         m = self._slot("m", name, theta)
@@ -236,18 +252,18 @@ class Adam(Optimizer):
         # θ ← θ − (α·√(1 − β₂ᵗ) / (1 − β₁ᵗ))·m / (√v + ε·√(1 − β₂ᵗ))
         root_bias2 = math.sqrt(bias2)
         np.sqrt(v, out=T)
-        T += self.eps * root_bias2
+        T += self.eps if self.efficient_form else self.eps * root_bias2
         np.divide(m, T, out=T)
         T *= self.learning_rate * root_bias2 / bias1
         theta -= T
 
     def get_config(self) -> dict[str, Any]:
-        return {
-            **super().get_config(),
-            "beta1": self.beta1,
-            "beta2": self.beta2,
-            "eps": self.eps,
-        }
+        config = {**super().get_config(), "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
+        if (
+            self.efficient_form
+        ):  # only when set: the configs of earlier runs and checkpoints stay as they were
+            config["efficient_form"] = True
+        return config
 
 
 class AdamW(Adam):
@@ -284,6 +300,61 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {
 }
 
 
+class LBFGS:
+    """L-BFGS (Liu & Nocedal, 1989), SciPy's L-BFGS-B without bounds: the settings of a
+    full-batch minimisation of J(θ) over the flat parameter vector θ, with deepmat's exact
+    gradients ∂J/∂θ (:mod:`deepmat.lbfgs` runs it; ``fit``'s ``epochs``/``iterations`` bound
+    its iterations). It has no learning rate — each step's length comes from a line search —
+    and no per-batch :meth:`~Optimizer.step`.
+
+    Args:
+        tol: stop when the largest component of ∂J/∂θ is ≤ ``tol`` (SciPy's ``gtol``;
+            scikit-learn's MLP passes its ``tol`` here).
+        max_fun: the most evaluations of J and ∂J/∂θ (scikit-learn's ``max_fun``; the line
+            search may evaluate several times per iteration).
+        memory: m, the (s, y) pairs kept to approximate the inverse Hessian (SciPy's ``maxcor``).
+
+    After a fit, :attr:`result` holds how the minimisation ended (:class:`deepmat.lbfgs.LBFGSResult`).
+    """
+
+    #: no learning rate: a line search sets each step's length
+    learning_rate = None
+    #: iterations when a fit or a run names none (scikit-learn's ``max_iter``)
+    default_iterations = 200
+
+    def __init__(
+        self, tol: float = 1e-5, max_fun: int = 15000, memory: int = 10, learning_rate: float | None = None
+    ) -> None:
+        if learning_rate is not None:
+            raise ValueError(
+                f"L-BFGS takes no learning_rate (a line search chooses each step); received {learning_rate!r}"
+            )
+        self.tol = check_number(tol, "tol", 0)
+        self.max_fun = check_number(max_fun, "max_fun", 1, integer=True)
+        self.memory = check_number(memory, "memory", 1, integer=True)
+        #: how the last minimisation ended, set by :mod:`deepmat.lbfgs`
+        self.result: Any = None
+
+    def get_config(self) -> dict[str, Any]:
+        """The settings, as keyword arguments of the constructor (JSON-ready)."""
+        return {"tol": self.tol, "max_fun": self.max_fun, "memory": self.memory}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"LBFGS({args})"
+
+
+#: optimisers that minimise the full-batch J by themselves instead of stepping batch by batch
+#: (no checkpoints, no schedules); ``fit`` and the CLI take their names beside :data:`OPTIMIZERS`
+FULL_BATCH_OPTIMIZERS: dict[str, type[LBFGS]] = {"lbfgs": LBFGS}
+
+
+def optimizer_names() -> tuple[str, ...]:
+    """Every name ``fit(optimizer=…)`` and ``deepmat train --optimizer`` take: the step rules
+    of :data:`OPTIMIZERS`, then the full-batch :data:`FULL_BATCH_OPTIMIZERS`."""
+    return (*OPTIMIZERS, *FULL_BATCH_OPTIMIZERS)
+
+
 #: the name :meth:`Optimizer.step_flat` updates the flat θ under
 FLAT = "*"
 
@@ -292,11 +363,13 @@ FLAT = "*"
 SEEDS_LEARNING_RATE = 0.0075
 
 
-def default_learning_rate(name: str) -> float:
+def default_learning_rate(name: str) -> float | None:
     """The rate used when none is given: the seeds' 0.0075 for ``"sgd"``, else the optimiser's
-    own default (PyTorch's)."""
+    own default (PyTorch's); None for a full-batch optimiser, which has none."""
     if name == "sgd":
         return SEEDS_LEARNING_RATE
+    if name in FULL_BATCH_OPTIMIZERS:
+        return None
     return OPTIMIZERS[name]().learning_rate
 
 
@@ -304,14 +377,22 @@ def _name_of(optimizer: Optimizer) -> str:
     return next(name for name, cls in OPTIMIZERS.items() if type(optimizer) is cls)
 
 
-def get_optimizer(optimizer: str | Optimizer, learning_rate: float | None = None) -> Optimizer:
-    """An optimiser from a name (``"adam"``, with ``learning_rate`` or the class default) or an
-    instance (returned as is). An unknown name raises ``ValueError`` listing the valid ones."""
-    if isinstance(optimizer, Optimizer):
+def get_optimizer(
+    optimizer: str | Optimizer | LBFGS, learning_rate: float | None = None
+) -> Optimizer | LBFGS:
+    """An optimiser from a name (``"adam"``, with ``learning_rate`` or the class default;
+    ``"lbfgs"``, which takes none) or an instance (returned as is). An unknown name raises
+    ``ValueError`` listing the valid ones."""
+    if isinstance(optimizer, (Optimizer, LBFGS)):
         return optimizer
-    if not isinstance(optimizer, str) or optimizer.lower() not in OPTIMIZERS:
-        raise unknown_name("optimizer", optimizer, OPTIMIZERS)
-    cls = OPTIMIZERS[optimizer.lower()]
+    name = optimizer.lower() if isinstance(optimizer, str) else None
+    if name in FULL_BATCH_OPTIMIZERS:
+        return FULL_BATCH_OPTIMIZERS[name](learning_rate=learning_rate)
+    if name not in OPTIMIZERS:
+        error = unknown_name("optimizer", optimizer, OPTIMIZERS)
+        full_batch = ", ".join(repr(n) for n in FULL_BATCH_OPTIMIZERS)
+        raise ValueError(f"{error}, or the full-batch {full_batch}")
+    cls = OPTIMIZERS[name]
     return cls() if learning_rate is None else cls(learning_rate=learning_rate)
 
 

@@ -46,7 +46,7 @@ def check_sample_weight(sample_weight: Any, m: int) -> np.ndarray:
         i = int(np.argmax(w < 0))
         raise ValueError(f"sample_weight must be ≥ 0; received {w[i]} for sample {i}")
     if not w.sum() > 0:
-        raise ValueError("sample_weight must not be all 0: no sample would count")
+        raise ValueError("sample_weight must not be all 0 (every weight zero): no sample would count")
     return w
 
 

@@ -127,6 +127,12 @@ class ReduceLROnPlateau(Callback):
         self.wait = int(scalars["wait"])
 
 
+def changes_learning_rate(callback: Callback) -> bool:
+    """Whether ``callback`` sets the optimiser's learning rate (a schedule or a plateau rule):
+    meaningless for an optimiser without one (L-BFGS)."""
+    return isinstance(callback, (Schedule, ReduceLROnPlateau))
+
+
 class ScheduleRecipe(NamedTuple):
     """A schedule over a whole run, as ``deepmat train --schedule NAME`` applies it:
     ``make(steps, monitor)`` builds the callback for a run of ``steps`` epochs (or

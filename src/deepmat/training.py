@@ -25,14 +25,14 @@ from typing import Any
 
 import numpy as np
 
-from deepmat import fullbatch
+from deepmat import fullbatch, lbfgs
 from deepmat._checks import all_finite, check_number
 from deepmat.callbacks import Callback, CostPrinter, History, ProgressBar
 from deepmat.checkpoints import CheckpointError, check_same_run, check_state
 from deepmat.distributed import Distributed
 from deepmat.interrupts import DeferredInterrupt
 from deepmat.io import write_model
-from deepmat.optimizers import Optimizer, default_learning_rate, get_optimizer, optimizer_from_state
+from deepmat.optimizers import LBFGS, Optimizer, default_learning_rate, get_optimizer, optimizer_from_state
 from deepmat.preprocessing import stratified_split
 from deepmat.sample_weights import class_labels, training_weights
 
@@ -62,10 +62,10 @@ def fit(
     *,
     epochs: int | None = None,
     batch_size: int | None = None,
-    shuffle: bool = True,
+    shuffle: bool | None = None,
     validation_data: tuple[Any, Any] | None = None,
     validation_split: float | None = None,
-    optimizer: str | Optimizer = "sgd",
+    optimizer: str | Optimizer | LBFGS = "sgd",
     callbacks: Sequence[Callback] = (),
     verbose: int = 1,
     checkpoint: str | os.PathLike | None = None,
@@ -83,7 +83,7 @@ def fit(
       ``Cost after iteration i: J`` every ``print_every`` iterations (``None``/0, or
       ``verbose=0``: silent).
     - **Mini-batch** ``fit(X, y, epochs=…, batch_size=…, optimizer="adam", …)``: each
-      epoch shuffles the samples (``shuffle``) and takes one optimiser step per batch of
+      epoch shuffles the samples (``shuffle``, default True) and takes one optimiser step per batch of
       ``batch_size`` (``None``: the whole set). ``validation_data=(X_val, y_val)`` or
       ``validation_split`` (a fraction of the samples held out at random — stratified by
       class for a classifier, so each class keeps its share; drawn from the network's seed) adds
@@ -96,7 +96,11 @@ def fit(
 
     ``optimizer`` is a name from :data:`deepmat.optimizers.OPTIMIZERS` (with
     ``learning_rate``; ``None`` means the seeds' 0.0075 for SGD and the optimiser's own
-    default otherwise) or an instance. ``callbacks``: e.g.
+    default otherwise) or an instance. ``"lbfgs"`` (or a
+    :class:`deepmat.optimizers.LBFGS` with its ``tol`` and ``max_fun``) minimises the full-batch
+    J with SciPy's L-BFGS-B instead (:mod:`deepmat.lbfgs`): ``iterations`` or ``epochs`` count
+    its iterations, the history has one entry per iteration (J after it), and it takes no
+    learning rate, batch size, shuffling, dropout, batch norm, schedule, checkpoint or MPI. ``callbacks``: e.g.
     :class:`~deepmat.callbacks.EarlyStopping`, schedules from :mod:`deepmat.schedules`.
     ``checkpoint``: a path written atomically every ``checkpoint_every`` epochs, and on
     Ctrl-C (which then returns the history so far); ``resume_from``: a checkpoint to
@@ -122,10 +126,7 @@ def fit(
     if seeds_form:
         if batch_size is not None or validation_data is not None or validation_split is not None:
             raise ValueError("batch_size and validation need the mini-batch form: pass epochs=")
-        epochs = check_number(
-            SEEDS_ITERATIONS if iterations is None else iterations, "iterations", 1, integer=True
-        )
-        shuffle = False
+        epochs = None if iterations is None else check_number(iterations, "iterations", 1, integer=True)
     else:
         epochs = check_number(epochs, "epochs", 1, integer=True)
     if print_every is not None:
@@ -141,6 +142,19 @@ def fit(
     elif learning_rate is None and isinstance(optimizer, str) and optimizer.lower() == "sgd":
         learning_rate = default_learning_rate("sgd")
     optimizer = get_optimizer(optimizer, learning_rate)
+    if epochs is None:  # the seeds' 2500 iterations, or L-BFGS's own count
+        epochs = optimizer.default_iterations if isinstance(optimizer, LBFGS) else SEEDS_ITERATIONS
+    if isinstance(optimizer, LBFGS):
+        lbfgs.check_options(
+            net,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            distributed=distributed,
+            checkpoint=checkpoint,
+            resume_from=resume_from,
+            callbacks=callbacks,
+        )
+    shuffle = not seeds_form if shuffle is None else bool(shuffle) and not seeds_form
 
     X = net.input_rows(X, fit=True, warn=False)
     Y = net.target_rows(y, X.shape[0])
@@ -188,8 +202,14 @@ def fit(
     if seeds_form:
         if print_every and verbose:
             callbacks.append(CostPrinter(print_every))
-    elif verbose:
-        callbacks.append(ProgressBar(epochs, -(-m // batch_size), verbose))
+    elif verbose:  # L-BFGS: one plain line per iteration
+        callbacks.append(
+            ProgressBar(epochs, -(-m // batch_size), 2 if isinstance(optimizer, LBFGS) else verbose)
+        )
+    if isinstance(optimizer, LBFGS):
+        return lbfgs.minimize_cost(
+            net, optimizer, X, Y, weights, epochs, validation, callbacks, validation_logs, TrainingDiverged
+        )
     trainer = Trainer(
         net,
         optimizer,
@@ -213,6 +233,16 @@ def validation_rows(net: Any, Y: np.ndarray, n_val: int) -> tuple[np.ndarray, np
     held = np.zeros(Y.shape[0], dtype=bool)
     held[rng.permutation(Y.shape[0])[:n_val]] = True
     return np.flatnonzero(~held), np.flatnonzero(held)
+
+
+def validation_logs(net: Any, X_val: np.ndarray, Y_val: np.ndarray) -> dict[str, float]:
+    """``val_loss`` (and ``val_accuracy`` for a classifier) of ``net`` in inference mode on
+    validation rows ``X_val`` ``(m, n[0])`` and target rows ``Y_val`` ``(m, n[L])``."""
+    AL = net.infer(X_val.T)
+    logs = {"val_loss": net.compute_cost(AL, Y_val.T)}
+    if net.is_classifier:
+        logs["val_accuracy"] = net.n_correct(AL.T, Y_val) / X_val.shape[0]
+    return logs
 
 
 class Trainer:
@@ -563,7 +593,7 @@ class Trainer:
         if net.is_classifier:
             logs["accuracy"] = self.correct / self.seen
         if validation is not None:
-            logs.update(self._validate(*validation))
+            logs.update(validation_logs(net, *validation))
         logs["lr"] = self.optimizer.learning_rate
         self.history.record(epoch, logs)
         self.epoch, self.batch = epoch + 1, 0
@@ -575,14 +605,6 @@ class Trainer:
             and (self.epoch % self.checkpoint_every == 0 or self.epoch == epochs or net.stop_training)
         ):
             self.save_checkpoint(self.checkpoint)
-
-    def _validate(self, X_val: np.ndarray, Y_val: np.ndarray) -> dict[str, float]:
-        net = self.net
-        AL = net.infer(X_val.T)
-        logs = {"val_loss": net.compute_cost(AL, Y_val.T)}
-        if net.is_classifier:
-            logs["val_accuracy"] = net.n_correct(AL.T, Y_val) / X_val.shape[0]
-        return logs
 
     def _diverged(self, cost: float, epoch: int, batch: int, n_batches: int, what: str = "") -> None:
         snapshot_epoch, arrays = self.snapshot

@@ -29,7 +29,12 @@ from deepmat.cli import values
 from deepmat.initializers import INITIALIZERS
 from deepmat.losses import PROBABILITY_OUTPUTS
 from deepmat.network import Network, default_output
-from deepmat.optimizers import OPTIMIZERS, SEEDS_LEARNING_RATE, default_learning_rate
+from deepmat.optimizers import (
+    FULL_BATCH_OPTIMIZERS,
+    SEEDS_LEARNING_RATE,
+    default_learning_rate,
+    optimizer_names,
+)
 from deepmat.preprocessor import IMPUTATIONS, SCALINGS
 from deepmat.schedules import SCHEDULES
 
@@ -134,8 +139,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("model", "seed", values.seed, "weights, dropout, shuffling", "--seed", "N", default=0),
     Option("train", "epochs", values.positive_int, "mini-batch epochs", "--epochs", "N", default=30),
     Option("train", "batch_size", values.positive_int, "samples per batch", "--batch-size", "N", default=128),
-    Option("train", "optimizer", values.choice("optimizer", lambda: OPTIMIZERS), "", "--optimizer",
-           _bars(lambda: OPTIMIZERS), default="adam", seeds_default="sgd"),
+    Option("train", "optimizer", values.choice("optimizer", optimizer_names),
+           "lbfgs: full batch, counted in --iterations (default 200), no learning rate", "--optimizer",
+           _bars(optimizer_names), default="adam", seeds_default="sgd"),
     Option("train", "learning_rate", values.positive_float,
            f"(default: the optimiser's own, {SEEDS_LEARNING_RATE:g} for sgd)", "--learning-rate", "X"),
     Option("train", "schedule", values.choice("schedule", schedule_names), "learning-rate schedule",
@@ -283,6 +289,22 @@ def gather_config(args: argparse.Namespace) -> Config:
 
 def settle(config: Config) -> Config:
     """Fill in the defaults that do not depend on the data and reject contradictions."""
+    full_batch_optimizer = FULL_BATCH_OPTIMIZERS.get(config.get("train", "optimizer"))
+    if full_batch_optimizer is not None:  # L-BFGS: its iterations, on the full batch, without dropout
+        for key in ("batch_size", "validation_split", "early_stopping"):
+            if config.get("train", key):
+                raise ValueError(
+                    f"{config.source('train', key)} needs mini-batch training; {config.source('train', 'optimizer')} "
+                    f"{config.get('train', 'optimizer')} minimises J on the full batch"
+                )
+        if not config.has("train", "iterations"):
+            given = config.has("train", "epochs")
+            steps = config.get("train", "epochs") if given else full_batch_optimizer.default_iterations
+            config.set(
+                "train", "iterations", steps, config.source("train", "epochs" if given else "optimizer")
+            )
+            config.drop("train", "epochs")
+        config.values["model"].setdefault("dropout", 0.0)
     both = config.has("train", "iterations") and config.has("train", "epochs")
     if both:
         from_flag = [k for k in ("iterations", "epochs") if config.source("train", k).startswith("--")]

@@ -131,7 +131,8 @@ def describe_model(net: Network, model: dict[str, Any]) -> str:
 
 
 def describe_training(train: dict[str, Any]) -> str:
-    parts = [f"{train['optimizer']} (learning rate {train['learning_rate']:g})"]
+    rate = train["learning_rate"]
+    parts = [f"{train['optimizer']} ({'line search' if rate is None else f'learning rate {rate:g}'})"]
     if train.get("iterations"):
         parts += ["full batch", count(train["iterations"], "iteration")]
     else:

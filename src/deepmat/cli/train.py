@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import deepmat
-from deepmat import data
+from deepmat import data, lbfgs
 from deepmat.cli import runs
 from deepmat.cli.config import (
     FLAG_KEYS,
@@ -38,7 +38,7 @@ from deepmat.formatting import duration
 from deepmat.io import read_model
 from deepmat.metrics import classification_report
 from deepmat.network import Network
-from deepmat.optimizers import SEEDS_LEARNING_RATE
+from deepmat.optimizers import FULL_BATCH_OPTIMIZERS, SEEDS_LEARNING_RATE, get_optimizer
 from deepmat.schedules import SCHEDULES
 
 
@@ -197,6 +197,12 @@ def _run(args: argparse.Namespace, config: Any, checkpoint_in: Path | None, root
     fit_to_data(config, n_features, classes, main_job)
     net = build_network(config)
     net.preprocessor = pre
+    if train["optimizer"] in FULL_BATCH_OPTIMIZERS:  # what L-BFGS refuses, refused before anything is written
+        get_optimizer(train["optimizer"], train["learning_rate"])
+        lbfgs.check_options(
+            net, batch_size=None, shuffle=None, distributed=args.distributed, checkpoint=None,
+            resume_from=args.resume, callbacks=build_callbacks(config, train["iterations"]),
+        )  # fmt: skip
     print(runs.describe_model(net, model))
     print(runs.describe_training(train))
 
@@ -238,11 +244,12 @@ def _train(args: argparse.Namespace, config: Any, dataset: Any, net: Network, ou
 
     full_batch = bool(train.get("iterations"))
     steps = train["iterations"] if full_batch else train["epochs"]
+    saves_checkpoints = train["optimizer"] not in FULL_BATCH_OPTIMIZERS  # L-BFGS's state lives in SciPy
     common = {
         "optimizer": train["optimizer"],
         "learning_rate": train["learning_rate"],
         "callbacks": build_callbacks(config, steps),
-        "checkpoint": checkpoint,
+        "checkpoint": checkpoint if saves_checkpoints else None,
         "resume_from": args.resume,
         "distributed": args.distributed,
         "class_weight": None if train.get("class_weight", "none") == "none" else train["class_weight"],
@@ -272,11 +279,12 @@ def _train(args: argparse.Namespace, config: Any, dataset: Any, net: Network, ou
     seconds = time.perf_counter() - start
     unit = "iteration" if full_batch else "epoch"
     if len(history) < steps and not net.stop_training:
-        print(
-            f"{PROG}: interrupted after {unit} {len(history)}; continue with: "
-            f"{PROG} train --resume {checkpoint}",
-            file=sys.stderr,
+        then = (
+            f"continue with: {PROG} train --resume {checkpoint}"
+            if saves_checkpoints
+            else "L-BFGS keeps no checkpoint"
         )
+        print(f"{PROG}: interrupted after {unit} {len(history)}; {then}", file=sys.stderr)
         return 130
     if not root:
         return 0
