@@ -162,7 +162,7 @@ def test_the_result_says_how_it_ended():
 def test_the_command_line_trains_with_lbfgs(tmp_path, capsys):
     out = tmp_path / "run"
     args = ["train", "--data", "digits", "--optimizer", "lbfgs", "--iterations", "25", "--layers", "64,32,10",
-            "--dtype", "float64", "--verbose", "0", "--out", str(out)]  # fmt: skip
+            "--dtype", "float64", "--verbose", "2", "--out", str(out)]  # fmt: skip
     assert cli.main(args) == 0
     printed = capsys.readouterr().out
     assert "train: lbfgs (line search), full batch, 25 iterations" in printed
