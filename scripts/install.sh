@@ -1,12 +1,21 @@
 #!/usr/bin/env bash
-# Installs everything deepmat and its tests need on a fresh machine (Debian, Python ≥ 3.11).
-# Idempotent: a second run installs nothing new.
+# Installs everything deepmat needs on a fresh machine (Debian, Python ≥ 3.11); with --tests,
+# also what only the tests need. Idempotent: a second run installs nothing new.
+#   bash scripts/install.sh            # the main job
+#   bash scripts/install.sh --tests    # the main job and the tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages: the real Fashion-MNIST files (/usr/share/datasets/fashion-mnist), and Open MPI
 # (mpirun, and the headers mpi4py builds against) for distributed training.
 apt_packages=(dataset-fashion-mnist openmpi-bin libopenmpi-dev)
+# With --tests, what only the tests need: a CJK font (plots with Chinese text are checked glyph
+# by glyph).
+tests=false
+[ "${1:-}" = "--tests" ] && tests=true
+if $tests; then
+  apt_packages+=(fonts-noto-cjk)
+fi
 missing=()
 for package in "${apt_packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

@@ -20,13 +20,14 @@ import numpy as np
 
 from deepmat._checks import check_number
 from deepmat.data.images import PICTURE_SIZES
+from deepmat.fonts import check_text, font_settings
 from deepmat.io import atomic_write
 
 
 def _literal_text(function: Callable[..., Path]) -> Callable[..., Path]:
     """Draw what users wrote — class names, titles, file names — as written: matplotlib would
     read ``$…$`` as mathematics (a class named ``$x$`` would show an italic x) and, with TeX
-    on, hand the text to TeX."""
+    on, hand the text to TeX; and draw Chinese text with a CJK font (:mod:`deepmat.fonts`)."""
 
     @functools.wraps(function)
     def literal(*args: Any, **kwargs: Any) -> Path:
@@ -34,7 +35,11 @@ def _literal_text(function: Callable[..., Path]) -> Callable[..., Path]:
             import matplotlib
         except ImportError:
             return function(*args, **kwargs)  # which says how to install matplotlib
-        with matplotlib.rc_context({"text.parse_math": False, "text.usetex": False}):
+        texts = [a for a in args if isinstance(a, str)] + [str(c) for c in kwargs.get("classes", ()) or ()]
+        texts += [str(c) for a in args if isinstance(a, (list, tuple)) for c in a if isinstance(c, str)]
+        check_text(texts + [v for v in kwargs.values() if isinstance(v, str)])
+        settings = {"text.parse_math": False, "text.usetex": False, **font_settings()}
+        with matplotlib.rc_context(settings):
             return function(*args, **kwargs)
 
     return literal
