@@ -41,6 +41,7 @@ from deepmat._checks import check_dtype_name, unknown_name
 from deepmat.data.cat import CAT_DIR_ENV, CAT_FILES, CAT_IMAGE_SHAPE, default_cat_dir, load_catvnoncat
 from deepmat.data.dataset import CatData, Dataset
 from deepmat.data.digits import load_digits
+from deepmat.data.hdf5 import HDF5_SUFFIXES
 from deepmat.data.idx import (
     FASHION_MNIST_CLASSES,
     FASHION_MNIST_DIR,
@@ -62,9 +63,8 @@ from deepmat.data.images import (
     load_image,
     picture_sizes_text,
 )
+from deepmat.data.npz import NPZ_SUFFIXES
 from deepmat.data.tables import (
-    HDF5_SUFFIXES,
-    NPZ_SUFFIXES,
     SPLIT_KEYS,
     load_csv,
     load_csv_rows,

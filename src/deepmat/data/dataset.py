@@ -91,10 +91,27 @@ CatData = Dataset
 
 
 def describe(value: Any) -> str:
-    """``(60000, 784) float32`` for an array, the type's name for anything else."""
-    if isinstance(value, np.ndarray):
+    """``(60000, 784) float32`` for an array (or anything with a shape and a dtype, such as an
+    h5py dataset before it is read), the type's name for anything else."""
+    if hasattr(value, "shape") and hasattr(value, "dtype"):
         return f"{value.shape} {value.dtype}"
     return f"a {type(value).__name__}"
+
+
+def key_list(names: list[str]) -> str:
+    """``"['X', 'y']"``: the sorted names of a file's arrays as messages list them (the first 20)."""
+    shown = ", ".join(repr(n) for n in sorted(names)[:20])
+    return f"[{shown}{', …' if len(names) > 20 else ''}]" if names else "no datasets at all"
+
+
+def check_numbers(source: str, key: str, value: Any) -> None:
+    """Raise ``ValueError`` unless ``value`` — an array, or anything with a shape and a dtype —
+    holds numbers (bool, integers, floats) with one sample per row (≥ 1 dimension)."""
+    dtype, shape = getattr(value, "dtype", None), getattr(value, "shape", None)
+    if not isinstance(dtype, np.dtype) or dtype.kind not in "biuf" or not shape:
+        raise ValueError(
+            f"{source!r}: {key!r} is {describe(value)}; expected an array of numbers with one sample per row"
+        )
 
 
 def label_names(*labels: np.ndarray) -> list[str]:
