@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from deepmat.data.checks import existing_folder, optional_import
+from deepmat.data.checks import check_allocation, existing_folder, optional_import
 from deepmat.data.dataset import Dataset
 from deepmat.data.hdf5 import MissingDatasets, read_hdf5
 from deepmat.data.images import PICTURE_SIZES
@@ -83,6 +83,10 @@ def load_catvnoncat(data_dir: str | os.PathLike | None = None) -> Dataset:
         parts[split] = _read_cat_file(path, split)
     images_train, y_train, classes = parts["train"]
     images_test, y_test, _ = parts["test"]
+    for split, images in (("train", images_train), ("test", images_test)):
+        check_allocation(
+            repr(str(folder / CAT_FILES[split])), "its pictures as float64 need", images.size * 8
+        )
     return Dataset(
         X_train=images_train.reshape(images_train.shape[0], -1) / 255.0,
         y_train=y_train,

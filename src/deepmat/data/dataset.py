@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from deepmat.preprocessing import count_classes
+
 
 @dataclass(frozen=True, eq=False)
 class Dataset:
@@ -114,9 +116,27 @@ def check_numbers(source: str, key: str, value: Any) -> None:
         )
 
 
-def label_names(*labels: np.ndarray) -> list[str]:
-    """'0', '1', … up to the largest integer label of the ``(m,)`` arrays ``labels`` (no names
-    for non-integer targets)."""
-    if not all(y.dtype.kind in "iu" for y in labels) or not any(y.size for y in labels):
-        return []
-    return [str(i) for i in range(max(int(y.max()) for y in labels if y.size) + 1)]
+def check_not_empty(source: str, key: str, value: np.ndarray) -> None:
+    """Raise ``ValueError`` when the array ``value`` holds no values (no samples, or samples of
+    no values): ``"'<source>': '<key>' is empty, shape (0, 4); expected at least 1 sample …"``."""
+    if value.size == 0:
+        raise ValueError(
+            f"{source!r}: {key!r} is empty, shape {value.shape}; expected at least 1 sample (row) of at "
+            "least 1 value"
+        )
+
+
+def class_names(labels: dict[str, np.ndarray], classes: list[str] | None) -> list[str]:
+    """The class names of a data set's labels ``{description: (m,) array}`` (e.g. ``{"'d.npz'
+    'y_train'": y_train, …}``): ``classes`` when given, after checking that every integer label
+    is in 0..len(classes)-1; else '0', '1', … up to the largest label, which must be below the
+    number of samples (:func:`deepmat.preprocessing.count_classes`). Non-integer targets get no
+    names.
+
+    Raises:
+        ValueError: a label out of range (the message names the labels' descriptions).
+    """
+    if not all(y.dtype.kind in "iu" for y in labels.values()):
+        return [] if classes is None else list(classes)
+    k = count_classes(list(labels.values()), " and ".join(labels), classes)
+    return list(classes) if classes is not None else [str(i) for i in range(k)]

@@ -22,7 +22,7 @@ import numpy as np
 
 from deepmat._checks import check_dtype_name
 from deepmat.data.checks import check_allocation, check_declared_size, existing_file, existing_folder
-from deepmat.data.dataset import Dataset, label_names
+from deepmat.data.dataset import Dataset, class_names
 from deepmat.preprocessing import scale
 
 #: IDX type codes (the third byte of the file) and the NumPy dtypes they store, big-endian.
@@ -257,6 +257,7 @@ def _load_idx_folder(
     resolved = check_dtype_name(dtype)
     folder = existing_folder(data_dir, f"{what} folder", f"expected a folder holding {IDX_FILES_TEXT}; {how}")
     parts: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    labels_of: dict[str, np.ndarray] = {}  # the labels by file, for class_names
     for split, (images_name, labels_name) in IDX_FILES.items():
         images_path = _find_idx_file(folder, images_name, what, how)
         labels_path = _find_idx_file(folder, labels_name, what, how)
@@ -271,23 +272,26 @@ def _load_idx_folder(
                 f"{str(labels_path)!r} holds {labels.shape} {labels.dtype}; expected (m,) integer labels"
             )
         m = images.shape[0]
+        if m == 0 or images.size == 0:
+            raise ValueError(
+                f"{str(images_path)!r} holds no pictures: shape {images.shape}; expected at least 1 "
+                "picture of at least 1 pixel"
+            )
         if labels.shape[0] != m:
             raise ValueError(
                 f"{str(images_path)!r} holds {m} pictures but {str(labels_path)!r} holds "
                 f"{labels.shape[0]} labels; expected one label per picture"
             )
         y = labels.astype(np.int64)
-        if classes is not None and y.size and (y.min() < 0 or y.max() >= len(classes)):
-            raise ValueError(
-                f"{str(labels_path)!r} holds labels {int(y.min())}..{int(y.max())}; expected "
-                f"0..{len(classes) - 1}, one per {what} class"
-            )
+        labels_of[repr(str(labels_path))] = y
         rows = images.reshape(m, -1)  # a view: the file's buffer is row-major already
+        check_allocation(
+            repr(str(images_path)), f"its pictures as {resolved.name} need", rows.size * resolved.itemsize
+        )
         X = scale(rows, 255, resolved) if images.dtype == np.uint8 else rows.astype(resolved)
         parts[split] = (X, y)
         del images, rows  # free each split's pictures before reading the next
-    if classes is None:
-        classes = label_names(parts["train"][1], parts["test"][1])
+    classes = class_names(labels_of, classes)
     (X_train, y_train), (X_test, y_test) = parts["train"], parts["test"]
     return Dataset(X_train, y_train, X_test, y_test, classes=classes)
 

@@ -18,16 +18,18 @@ h5py is optional (``pip install deepmat[data]``).
 from __future__ import annotations
 
 import csv
+import itertools
 import os
 from array import array
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from deepmat._checks import check_dtype_name
-from deepmat.data.checks import existing_file
-from deepmat.data.dataset import Dataset, check_numbers, label_names
+from deepmat.data.checks import check_allocation, existing_file, max_load_bytes
+from deepmat.data.dataset import Dataset, check_not_empty, check_numbers, class_names
 from deepmat.data.hdf5 import HDF5_SUFFIXES, read_hdf5
 from deepmat.data.npz import NPZ_SUFFIXES, read_npz
 from deepmat.preprocessing import scale
@@ -84,9 +86,10 @@ def load_npz(path: str | os.PathLike, x_key: str = "X", y_key: str = "y") -> tup
 
 
 def _check_pair(source: str, x_key: str, X: Any, y_key: str, y: Any) -> None:
-    """Raise unless ``X`` and ``y`` are numeric arrays with as many samples each."""
+    """Raise unless ``X`` and ``y`` are numeric arrays, not empty, with as many samples each."""
     for key, value in ((x_key, X), (y_key, y)):
         check_numbers(source, key, value)
+        check_not_empty(source, key, value)
     if X.shape[0] != y.shape[0]:
         raise ValueError(
             f"{source!r}: {x_key!r} holds {X.shape[0]} samples {X.shape} but {y_key!r} holds "
@@ -165,10 +168,13 @@ def _parse_csv(
     features, labels = array("d"), array("d")
     n_columns = n_rows = label_index = first_line = 0
     header: list[str] | None = None
+    limit = max_load_bytes()
+    record: list[str] = []  # the lines of the record being parsed, for messages
     try:
         with open(file, newline="", encoding="utf-8-sig") as f:
-            reader = csv.reader(f, delimiter=delimiter)
+            reader = csv.reader(_lines(f, record, limit, name), delimiter=delimiter)
             for row in reader:
+                record.clear()
                 if not any(cell.strip() for cell in row):
                     continue  # a blank line
                 line = reader.line_num
@@ -193,9 +199,18 @@ def _parse_csv(
                     labels.append(values.pop(label_index))
                 features.extend(values)
                 n_rows += 1
+                if (n_bytes := 8 * (len(features) + len(labels))) > limit:
+                    check_allocation(repr(name), f"the numbers up to line {line} need", n_bytes)
     except UnicodeDecodeError as error:
         raise ValueError(f"{name!r} is not UTF-8 text ({error}); expected a CSV file of numbers") from None
     except csv.Error as error:
+        if "field larger than field limit" in str(error):
+            cells = _cells_before_long_one("".join(record), delimiter, csv.field_size_limit())
+            raise ValueError(
+                f"{name!r}, line {reader.line_num}, column {cells + 1}: a cell of more than "
+                f"{csv.field_size_limit()} characters (the csv module's field_size_limit()); expected "
+                "numeric cells"
+            ) from None
         raise ValueError(
             f"{name!r} cannot be read as CSV ({error}); expected a CSV file of numbers"
         ) from None
@@ -204,6 +219,36 @@ def _parse_csv(
         raise ValueError(f"{name!r} {what}; expected lines of {delimiter!r}-separated numbers")
     X = np.frombuffer(features, dtype=np.float64).reshape(n_rows, -1)  # no copy
     return X, np.frombuffer(labels, dtype=np.float64)
+
+
+def _lines(f: Any, record: list[str], limit: int, name: str) -> Iterator[str]:
+    """The lines of the text file ``f``, each also appended to ``record``; a line of more than
+    ``limit`` characters is a ValueError (read no further than that)."""
+    for number in itertools.count(1):
+        text = f.readline(limit + 1)
+        if not text:
+            return
+        if len(text) > limit:
+            check_allocation(repr(name), f"line {number} needs at least", len(text))
+        record.append(text)
+        yield text
+
+
+def _cells_before_long_one(text: str, delimiter: str, field_limit: int) -> int:
+    """How many cells of the record ``text`` come before the first of more than ``field_limit``
+    characters (delimiters between double quotes do not count)."""
+    cells = length = 0
+    quoted = False
+    for char in text:
+        if char == '"':
+            quoted = not quoted
+        elif char == delimiter and not quoted:
+            cells, length = cells + 1, 0
+            continue
+        length += 1
+        if length > field_limit:
+            break
+    return cells
 
 
 def _numbers(row: list[str]) -> list[float] | None:
@@ -273,15 +318,22 @@ def load_split(path: str | os.PathLike, dtype: str = "float32", classes: list[st
     for part, X, y in (("train", X_train, y_train), ("test", X_test, y_test)):
         _check_pair(str(path), f"X_{part}", X, f"y_{part}", y)
         rows = X.reshape(X.shape[0], -1)
+        check_allocation(
+            repr(str(path)), f"'X_{part}' as {resolved.name} needs", rows.size * resolved.itemsize
+        )
         X = scale(rows, 255, resolved) if rows.dtype == np.uint8 else rows.astype(resolved, copy=False)
         y = y.reshape(-1) if y.ndim == 2 and 1 in y.shape else y  # (m, 1) labels
         y = y.astype(np.int64, copy=False) if y.dtype.kind in "biu" else y
         parts.append((X, y))
     (X_train, y_train), (X_test, y_test) = parts
     if classes is None and stored_classes is not None:
-        classes = decode_names(stored_classes)
-    if classes is None:
-        classes = label_names(y_train, y_test)
+        try:
+            classes = decode_names(stored_classes)
+        except UnicodeDecodeError as error:
+            raise ValueError(
+                f"{str(path)!r}: 'classes' holds names that are not UTF-8 ({error}); expected class names"
+            ) from None
+    classes = class_names({f"{str(path)!r} 'y_train'": y_train, "'y_test'": y_test}, classes)
     return Dataset(X_train, y_train, X_test, y_test, classes=classes)
 
 
@@ -307,7 +359,9 @@ def read_samples(path: str | os.PathLike, n_features: int) -> tuple[np.ndarray, 
             raise ValueError(
                 f"{str(path)!r}: 'X' is {X.dtype} {X.shape}; expected numbers, one sample per row"
             )
+        check_not_empty(str(path), "X", X)
         X = X.reshape(X.shape[0], -1) if X.ndim > 1 else X.reshape(1, -1)
+        check_allocation(repr(str(path)), "'X' as float64 needs", X.size * 8)
         X = X / 255.0 if X.dtype == np.uint8 else X.astype(np.float64)
     else:
         X = load_csv_rows(path)
