@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from deepmat.data.checks import existing_file, optional_import
+from deepmat.data.checks import check_allocation, existing_file, optional_import
 
 #: the file endings ``deepmat predict`` takes for pictures (in a folder of them)
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
@@ -113,7 +113,8 @@ def load_image(path: str | os.PathLike, size: tuple[int, int] = (64, 64)) -> np.
 
     Raises:
         FileNotFoundError: ``path`` does not exist or is not a file.
-        ValueError: Pillow cannot read it as a picture; ``size`` is not two positive integers.
+        ValueError: Pillow cannot read it as a picture; its declared size needs more than
+            :func:`~deepmat.data.checks.max_load_bytes`; ``size`` is not two positive integers.
         ImportError: Pillow is not installed.
     """
     if (
@@ -125,17 +126,28 @@ def load_image(path: str | os.PathLike, size: tuple[int, int] = (64, 64)) -> np.
     Image = optional_import("PIL.Image", "load_image needs Pillow to read pictures")
     ImageOps = optional_import("PIL.ImageOps", "load_image needs Pillow to read pictures")
     file = existing_file(path, "image", "expected a PNG or JPEG picture")
+    unreadable = (OSError, SyntaxError, ValueError, Image.DecompressionBombError)
+    # UnidentifiedImageError and truncated files are OSErrors; some decoders raise SyntaxError
     try:
-        with Image.open(file) as image:
+        image = Image.open(file)  # reads the header only
+    except unreadable as error:
+        raise _unreadable(file, error) from None
+    with image:
+        width, height = image.size  # decoded as RGBA at most: 4 bytes a pixel, twice (transposed)
+        check_allocation(repr(str(file)), f"the picture, {width}×{height} pixels, needs", 8 * width * height)
+        try:
             image = ImageOps.exif_transpose(image).convert("RGB")
             image = image.resize((int(size[0]), int(size[1])), Image.Resampling.BILINEAR)
             pixels = np.asarray(image, dtype=np.uint8)
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
-        # UnidentifiedImageError and truncated files are OSErrors; some decoders raise SyntaxError
-        raise ValueError(
-            f"image {str(file)!r} cannot be read as a picture ({error}); expected a PNG or JPEG file"
-        ) from None
+        except unreadable as error:
+            raise _unreadable(file, error) from None
     return pixels.reshape(1, -1) / 255.0
+
+
+def _unreadable(file: os.PathLike, error: Exception) -> ValueError:
+    return ValueError(
+        f"image {str(file)!r} cannot be read as a picture ({error}); expected a PNG or JPEG file"
+    )
 
 
 def image_row(path: str | os.PathLike, n_features: int) -> np.ndarray:
