@@ -20,9 +20,23 @@ This package is the public face; each format has its module:
 - :mod:`~deepmat.data.tables`: :func:`load_hdf5`, :func:`load_npz`, :func:`load_csv`: ``(X, y)``
   from your own files; :func:`load_csv_rows` and :func:`read_samples`: the samples to predict,
   from an .npz (key ``X``) or a CSV file.
+- :mod:`~deepmat.data.hdf5`, :mod:`~deepmat.data.npz`: the one reader of each format, which
+  checks what a file declares before reading it (HDF5: nothing outside the file — no external
+  link, external storage or virtual dataset).
+- :mod:`~deepmat.data.checks`: the checks every loader makes first, and the two bounds.
 - here: :data:`DATASETS`, the registry of the data sets known by name (:class:`DatasetInfo`:
   title, loader, folder, install hint), and :func:`load_dataset`, any of the above by name or
   by path, as a :class:`Dataset`.
+
+Hostile files. Every loader checks the sizes a file declares before allocating them, against
+what the file could hold — its size, or its compressed size times
+:data:`~deepmat.data.checks.MAX_COMPRESSION_RATIO` (1032, deflate's ceiling) — and against one
+stated limit, :func:`~deepmat.data.checks.max_load_bytes`: ``$DEEPMAT_MAX_LOAD_BYTES`` if set,
+else :data:`~deepmat.data.checks.MAX_BYTES`, a quarter of the memory the process may use, for
+the arrays of one file (and as much again for an array converted to float). Integer labels
+must be class indices 0..k-1 with k at most the number of samples (or the number of names
+given). Each refusal is one ``ValueError`` naming the file, never a ``MemoryError``; the cases
+are listed in docs/BAD_INPUT.md ("Hostile data files").
 
 h5py, Pillow and scikit-learn are optional dependencies (``pip install deepmat[data]``),
 imported when a loader that needs them is called.
