@@ -120,8 +120,17 @@ def read_hdf5(
                 None if dataset is None else _read(h5py, dataset, key, name, file_size)
                 for key, dataset in found
             ]
-    except OSError as error:  # h5py raises OSError for files that are not HDF5 or are truncated
-        raise ValueError(f"{name} cannot be read as HDF5 ({error}); {expected}") from None
+    except ValueError as error:
+        if str(error).startswith(name):  # ours: every refusal of this module names the file first
+            raise
+        raise _unreadable(name, error, expected) from None
+    except (OSError, RuntimeError, KeyError, TypeError, IndexError, AttributeError) as error:
+        # what h5py raises for a file that is not HDF5, truncated or corrupt, by HDF5's error class
+        raise _unreadable(name, error, expected) from None
+
+
+def _unreadable(name: str, error: Exception, expected: str) -> ValueError:
+    return ValueError(f"{name} cannot be read as HDF5 ({error}); {expected}")
 
 
 def _dataset(h5py: Any, root: Any, key: str, name: str) -> Any:
