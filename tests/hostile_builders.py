@@ -110,6 +110,34 @@ def references(f: h5py.File, key: str) -> None:
         dataset[i] = f["target"].ref
 
 
+def chunked_strings(f: h5py.File, key: str) -> None:
+    f.create_dataset(key, data=["a", "b"], dtype=h5py.string_dtype(), chunks=(2,))
+
+
+def heap_object_of_size_0(path: Path) -> Path:
+    """Class names ['a', 'b'] whose global heap collection lists, after 'a', a free-space object
+    of size 0: libhdf5 2.0 loops forever reading it (a finding of fuzz/fuzz_hdf5.py)."""
+    h5(path, **split(classes=["a", "b"]))
+    data = bytearray(path.read_bytes())
+    second = data.index(b"GCOL") + 16 + 16 + 8  # the collection's header, object 1's header and 'a'
+    data[second : second + 2] = bytes(2)  # index 0: free space
+    data[second + 8 : second + 16] = bytes(8)  # of size 0
+    path.write_bytes(bytes(data))
+    return path
+
+
+def strings_sharing_one_object(path: Path) -> Path:
+    """1000 class names whose descriptors all name the first one, 4000 bytes long: 4 MB of
+    strings from a file of ~55 KB."""
+    h5(path, **split(classes=["x" * 4000] + [""] * 999))
+    with h5py.File(path) as f:
+        offset = f["classes"].id.get_offset()
+    data = bytearray(path.read_bytes())
+    data[offset : offset + 16 * 1000] = data[offset : offset + 16] * 1000
+    path.write_bytes(bytes(data))
+    return path
+
+
 # -- .npz ------------------------------------------------------------------------------------------
 
 

@@ -17,6 +17,8 @@ import io
 import itertools
 import resource
 import struct
+import subprocess
+import sys
 import tempfile
 import time
 import tracemalloc
@@ -283,10 +285,24 @@ def test_valid_seeds_still_load(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "path", sorted(p for p in FINDINGS.glob("*") if p.suffix != ".safetensors"), ids=lambda p: p.name
 )
-def test_findings_of_the_long_fuzz_runs(path: Path) -> None:
-    """Inputs that atheris found crashing a data loader (fuzz/findings/), fixed since: each is a
-    ValueError now, within the bounds."""
-    load = load_idx if path.suffix in (".gz", ".idx") else load_split
-    with pytest.raises(ValueError):
-        with address_space_limit():
-            load(path)
+def test_findings_of_the_fuzz_runs(path: Path) -> None:
+    """Inputs that fuzzing found crashing or hanging a data loader (fuzz/findings/), fixed since:
+    each is a ValueError now, in a fresh interpreter under the address-space limit and a
+    timeout (one of them once hung libhdf5)."""
+    load = "load_idx" if path.suffix in (".gz", ".idx") else "load_split"
+    script = f"""
+import os, resource, sys
+sys.path.insert(0, {str(Path(__file__).parent)!r})
+os.environ[{MAX_BYTES_ENV!r}] = str(1 << 40)
+from test_fuzz_data import address_space_limit
+from deepmat.data import {load}
+with address_space_limit():
+    try:
+        {load}({str(path)!r})
+    except ValueError as error:
+        print('ValueError:', error)
+"""
+    run = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert run.returncode == 0 and run.stdout.startswith("ValueError: "), run.stdout + run.stderr[-2000:]

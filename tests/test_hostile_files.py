@@ -45,7 +45,6 @@ from deepmat.data import (  # noqa: E402
     read_samples,
 )
 from deepmat.data.checks import MAX_BYTES_ENV  # noqa: E402
-from deepmat.data.hdf5 import MAX_NAMES  # noqa: E402
 from deepmat.preprocessing import one_hot  # noqa: E402
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "BAD_INPUT.md"
@@ -122,7 +121,9 @@ CASES: dict[str, Case] = {
     "h5-references-as-X": Case("X holds object references", h5("refs.h5", **b.xy(X=b.references)), pair, r"refs\.h5': 'X' is \(3,\) object; expected an array of numbers"),
     "h5-null-dataspace": Case("X is an empty (null) dataspace", h5("null.h5", **b.xy(X=h5py.Empty("f8"))), pair, r"null\.h5': dataset 'X' is empty \(a null dataspace\)"),
     "h5-numbers-as-class-names": Case("classes holds numbers", h5("numnames.h5", **b.split(classes=np.arange(3))), load_split, r"numnames\.h5': dataset 'classes' is \(3,\) int64; expected names \(strings\)"),
-    "h5-too-many-class-names": Case(f"classes holds {MAX_NAMES + 1} variable-length strings", h5("names.h5", **b.split(classes=[str(i) for i in range(MAX_NAMES + 1)])), load_split, rf"names\.h5': dataset 'classes' holds {MAX_NAMES + 1} variable-length strings; expected names, at most {MAX_NAMES}"),
+    "h5-heap-object-of-size-0": Case("class names whose heap lists an object of size 0 (libhdf5 loops on it)", lambda folder: b.heap_object_of_size_0(folder / "heap0.h5"), load_split, r"heap0\.h5': the strings of dataset 'classes' point at a global heap collection at byte \d+ whose object 0 at byte 40 is 0 bytes long"),
+    "h5-strings-sharing-one-object": Case("1000 class names all naming one 4000-byte heap object", lambda folder: b.strings_sharing_one_object(folder / "shared.h5"), load_split, r"shared\.h5': the strings of dataset 'classes' add up to 4000000 bytes .*, more than the file's"),
+    "h5-chunked-variable-length-names": Case("class names as variable-length strings in chunks", h5("chunkednames.h5", **b.split(classes=b.chunked_strings)), load_split, r"chunkednames\.h5': dataset 'classes' holds variable-length strings that are not stored contiguously"),
     # -- .npz declaring more than it holds
     "npz-header-declares-2-40-values": Case("X_train.npy's header declares (2²⁰, 2²⁰) float64; 64 bytes follow", npz("header.npz", lambda: {**b.npz_arrays(**b.split()), "X_train.npy": b.npy_bytes((2**20, 2**20), "<f8", bytes(64))}), load_split, r"header\.npz': 'X_train' declares \(1048576, 1048576\) float64, i\.e\. 8796093022208 bytes \(8 TiB\), but its member 'X_train\.npy' holds 64 bytes after the 128-byte header"),
     "npz-stored-member-declares-more": Case("a stored (uncompressed) member declaring 1000 float64, holding 10", npz("stored.npz", lambda: {**b.npz_arrays(**b.split()), "X_train.npy": b.npy_bytes((1000,), "<f8", bytes(80))}, compression=0), load_split, r"stored\.npz': 'X_train' declares \(1000,\) float64, i\.e\. 8000 bytes .*holds 80 bytes after the 128-byte header"),

@@ -18,8 +18,8 @@ dataset, :func:`read_hdf5` refuses, with a ``ValueError`` naming the file and th
   for big compressed datasets, a chunk stored so large that inflating it could exceed the
   limit; the datasets read more than :func:`~deepmat.data.checks.max_load_bytes` together;
 - a type that is not what is expected: numbers (bool, integers, floats, ≥ 1 dimension) for
-  data, strings for names (``text`` keys): fixed-length, or variable-length strings, at most
-  :data:`MAX_NAMES` of them, read one by one and in all no longer than the file.
+  data, strings for names (``text`` keys): fixed-length, or variable-length strings whose
+  heap is checked first (:mod:`~deepmat.data.hdf5_strings`).
 
 h5py is optional (``pip install deepmat[data]``), imported when a file is read.
 """
@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -42,13 +43,12 @@ from deepmat.data.checks import (
     size_text,
 )
 from deepmat.data.dataset import check_numbers, describe, key_list
+from deepmat.data.hdf5_strings import read_vlen_strings
 
 #: The file name endings of HDF5 files.
 HDF5_SUFFIXES = (".h5", ".hdf5", ".hdf")
 #: How many soft links a key may go through: HDF5's own default (``H5L_NUM_LINKS``).
 MAX_LINK_HOPS = 16
-#: The most variable-length strings a dataset of names may hold (each is read on its own).
-MAX_NAMES = 1 << 16
 
 
 class MissingDatasets(ValueError):
@@ -116,10 +116,7 @@ def read_hdf5(
                 _check(h5py, dataset, key, str(file), file_size, key in text) for key, dataset in present
             )
             check_allocation(name, f"the datasets {[key for key, _ in present]} together need", total)
-            return [
-                None if dataset is None else _read(h5py, dataset, key, name, file_size)
-                for key, dataset in found
-            ]
+            return [None if dataset is None else _read(h5py, dataset, key, file) for key, dataset in found]
     except ValueError as error:
         if str(error).startswith(name):  # ours: every refusal of this module names the file first
             raise
@@ -227,23 +224,9 @@ def _check_chunks(dataset: Any, key: str, name: str) -> None:
         )
 
 
-def _read(h5py: Any, dataset: Any, key: str, name: str, file_size: int) -> np.ndarray:
-    """The values of a checked dataset; variable-length strings one at a time, stopping when
-    they add up to more than the file holds (heap objects can be shared by many elements)."""
-    if h5py.check_string_dtype(dataset.dtype) is None or dataset.dtype.kind == "S":
+def _read(h5py: Any, dataset: Any, key: str, file: Path) -> np.ndarray:
+    """The values of a checked dataset; variable-length strings through
+    :func:`~deepmat.data.hdf5_strings.read_vlen_strings`, which checks their heap first."""
+    if dataset.dtype.kind == "S" or h5py.check_string_dtype(dataset.dtype) is None:
         return dataset[()]
-    if dataset.size > MAX_NAMES:
-        raise ValueError(
-            f"{name}: dataset {key!r} holds {dataset.size} variable-length strings; expected names, "
-            f"at most {MAX_NAMES} of them"
-        )
-    values, total = np.empty(dataset.shape, dtype=object), 0
-    for index in np.ndindex(dataset.shape):
-        values[index] = dataset[index]
-        total += len(values[index])
-        if total > file_size:
-            raise ValueError(
-                f"{name}: the strings of dataset {key!r} add up to more than the file's "
-                f"{size_text(file_size)}; expected names stored in the file: it is corrupt or crafted"
-            )
-    return values
+    return read_vlen_strings(dataset, file, repr(str(file)), key)
