@@ -19,7 +19,7 @@ dataset, :func:`read_hdf5` refuses, with a ``ValueError`` naming the file and th
   limit; the datasets read more than :func:`~deepmat.data.checks.max_load_bytes` together;
 - a type that is not what is expected: numbers (bool, integers, floats, ≥ 1 dimension) for
   data, strings for names (``text`` keys): fixed-length, or variable-length strings whose
-  heap is checked first (:mod:`~deepmat.data.hdf5_strings`).
+  heap is checked first (:mod:`~deepmat.data.hdf5_heap`).
 
 h5py is optional (``pip install deepmat[data]``), imported when a file is read.
 """
@@ -43,7 +43,7 @@ from deepmat.data.checks import (
     size_text,
 )
 from deepmat.data.dataset import check_numbers, describe, key_list
-from deepmat.data.hdf5_strings import read_vlen_strings
+from deepmat.data.hdf5_heap import check_global_heaps, read_vlen_strings
 
 #: The file name endings of HDF5 files.
 HDF5_SUFFIXES = (".h5", ".hdf5", ".hdf")
@@ -99,6 +99,7 @@ def read_hdf5(
     name = repr(str(file))
     try:
         with h5py.File(file, "r") as f:
+            check_global_heaps(file, name, f.id.get_create_plist().get_sizes()[1])  # before opening objects
             found = [(key, _dataset(h5py, f, key, name)) for key in (*keys, *optional)]
             missing = [key for key, dataset in found[: len(keys)] if dataset is None]
             if missing:
@@ -226,7 +227,7 @@ def _check_chunks(dataset: Any, key: str, name: str) -> None:
 
 def _read(h5py: Any, dataset: Any, key: str, file: Path) -> np.ndarray:
     """The values of a checked dataset; variable-length strings through
-    :func:`~deepmat.data.hdf5_strings.read_vlen_strings`, which checks their heap first."""
+    :func:`~deepmat.data.hdf5_heap.read_vlen_strings`, which checks their heap first."""
     if dataset.dtype.kind == "S" or h5py.check_string_dtype(dataset.dtype) is None:
         return dataset[()]
     return read_vlen_strings(dataset, file, repr(str(file)), key)

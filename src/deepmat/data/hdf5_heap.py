@@ -1,32 +1,33 @@
-"""HDF5 variable-length strings, checked before HDF5 reads them: :func:`read_vlen_strings`.
+"""The global heap of an HDF5 file, checked before libhdf5 reads it: :func:`check_global_heaps`
+and :func:`read_vlen_strings`.
 
-In the file, each string of a variable-length string dataset is a descriptor — its length
-(4 bytes), the address of a global heap collection and the index of an object in it — and its
-bytes are that object. libhdf5 trusts both: an object of size 0 in a corrupt collection makes
-it loop forever (found by fuzzing, libhdf5 2.0's ``H5HG__cache_heap_deserialize``), and many
-descriptors may share one object, so that a small file yields gigabytes of strings. So the
-descriptors of a dataset stored contiguously (h5py's default) are read from the file first, and
-before libhdf5 reads a string:
+libhdf5 keeps variable-length data — strings, the mappings of virtual datasets — in global heap
+collections (``GCOL``), and trusts them: a free-space object of size 0 in a collection makes it
+loop forever (found twice by fuzz/fuzz_hdf5.py, libhdf5 2.0's ``H5HG__cache_heap_deserialize``:
+reading variable-length names, and merely opening a virtual dataset). So:
 
-- every collection they point at must lie in the file, start with ``GCOL`` version 1, and be
-  walked to its end, each object header inside it and each step moving forward; the collections
-  together may not be larger than the file;
-- every descriptor of a non-empty string must name an object of its collection at least as long;
-- the strings together may not be longer than the file.
-
-Variable-length strings stored otherwise (chunked, compact) are refused: names fit in fixed-length
-strings (``np.array(names, dtype="S")``) or in h5py's default.
+- :func:`check_global_heaps`, before any object of the file is opened, finds every collection
+  libhdf5 could read — each ``GCOL`` version 1 header of a size within the file (one pass over
+  the file) — and walks it as libhdf5 would, refusing an object that does not move forward or
+  runs past its collection, and collections that add up to more than the file;
+- :func:`read_vlen_strings` reads a string dataset's descriptors — each string's length
+  (4 bytes), the address of its collection and the index of its object — from the file first,
+  and refuses a string longer than its object and strings adding up to more than the file (many
+  descriptors may share one object: a small file would yield gigabytes of strings). Only
+  datasets stored contiguously (h5py's default) are read; names fit in fixed-length strings
+  (``np.array(names, dtype="S")``) otherwise.
 """
 
 from __future__ import annotations
 
+import mmap
 import os
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from deepmat.data.checks import size_text
 
-_SIGNATURE = b"GCOL"
+_SIGNATURE = b"GCOL\x01"  # and version 1, the only one
 
 
 def read_vlen_strings(dataset: Any, path: Path, name: str, key: str) -> Any:
@@ -73,18 +74,11 @@ def read_vlen_strings(dataset: Any, path: Path, name: str, key: str) -> Any:
                 f"file's {size_text(file_size)}; expected names stored in the file: it is crafted"
             )
         collections: dict[int, dict[int, int]] = {}
-        budget = file_size
         for length, address, index in strings:
             if length == 0:
                 continue  # libhdf5 reads nothing for an empty string
             if address not in collections:
-                size, collections[address] = _collection(f, base + address, length_size, file_size, name, key)
-                budget -= size
-                if budget < 0:
-                    raise ValueError(
-                        f"{name}: the heap collections of dataset {key!r} add up to more than the file; "
-                        "expected collections that do not overlap: it is corrupt or crafted"
-                    )
+                collections[address] = _collection(f, base + address, length_size, file_size, name)[1]
             if collections[address].get(index, -1) < length:
                 raise ValueError(
                     f"{name}: a string of dataset {key!r} of {length} bytes names object {index} of the "
@@ -98,15 +92,38 @@ def _number(raw: bytes, at: int, size: int) -> int:
     return int.from_bytes(raw[at : at + size], "little")
 
 
-def _collection(f: BinaryIO, position: int, length_size: int, file_size: int, name: str, key: str) -> tuple[int, dict[int, int]]:  # fmt: skip
+def check_global_heaps(path: Path, name: str, length_size: int) -> None:
+    """Refuse the HDF5 file ``path`` (``name`` as messages show it; ``length_size`` its size of
+    lengths, 8 in files h5py writes) if a global heap collection libhdf5 could read — a ``GCOL``
+    version 1 header whose size fits in the file — would make libhdf5 loop or read outside it,
+    or if such collections add up to more than the file."""
+    with open(path, "rb") as f:
+        file_size = os.fstat(f.fileno()).st_size
+        if file_size == 0:
+            return
+        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            budget, at = file_size, data.find(_SIGNATURE)
+            while at >= 0:
+                size = _number(data, at + 8, length_size)
+                if 8 + length_size <= size <= file_size - at:
+                    budget -= _collection(f, at, length_size, file_size, name)[0]
+                    if budget < 0:
+                        raise ValueError(
+                            f"{name}: its global heap collections add up to more than the file; expected "
+                            "collections that do not overlap: the file is corrupt or crafted"
+                        )
+                at = data.find(_SIGNATURE, at + 1)
+
+
+def _collection(f: BinaryIO, position: int, length_size: int, file_size: int, name: str) -> tuple[int, dict[int, int]]:  # fmt: skip
     """``(size, {index: object size})`` of the global heap collection at ``position``, walked as
     libhdf5 walks it, refusing what would make libhdf5 loop or read outside it."""
-    header = 8 + length_size  # "GCOL", version, 3 reserved bytes, the collection's size
+    header = 8 + length_size  # "GCOL", version 1, 3 reserved bytes, the collection's size
     f.seek(position)
     data = f.read(header)
     size = _number(data, 8, length_size) if len(data) == header else 0
-    if data[:4] != _SIGNATURE or data[4:5] != b"\x01" or not header <= size <= file_size - position:
-        raise _bad_collection(name, key, position, "no GCOL version 1 header of a size within the file")
+    if data[:5] != _SIGNATURE or not header <= size <= file_size - position:
+        raise _bad_collection(name, position, "header is not GCOL version 1 of a size within the file")
     data += f.read(size - header)
     objects: dict[int, int] = {}
     object_header = 8 + length_size  # index (2), reference count (2), reserved (4), the object's size
@@ -115,17 +132,16 @@ def _collection(f: BinaryIO, position: int, length_size: int, file_size: int, na
         index, object_size = _number(data, at, 2), _number(data, at + 8, length_size)
         need = object_size if index == 0 else object_header + (object_size + 7) // 8 * 8
         if need <= 0 or at + need > size:
-            raise _bad_collection(
-                name, key, position, f"object {index} at byte {at} is {object_size} bytes long"
-            )
+            raise _bad_collection(name, position, f"object {index} at byte {at} is {object_size} bytes long")
         if index:
             objects[index] = object_size
         at += need
     return size, objects
 
 
-def _bad_collection(name: str, key: str, position: int, found: str) -> ValueError:
+def _bad_collection(name: str, position: int, found: str) -> ValueError:
     return ValueError(
-        f"{name}: the strings of dataset {key!r} point at a global heap collection at byte {position} "
-        f"whose {found}; expected a well-formed collection: the file is corrupt or crafted"
+        f"{name}: the global heap collection at byte {position}, which libhdf5 would read, is malformed: "
+        f"its {found}; expected a well-formed collection (libhdf5 loops forever on some): the file is "
+        "corrupt or crafted"
     )
