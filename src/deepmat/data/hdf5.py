@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,7 @@ from deepmat.data.checks import (
 )
 from deepmat.data.dataset import check_numbers, describe, key_list
 from deepmat.data.hdf5_heap import check_global_heaps, read_vlen_strings
+from deepmat.data.hdf5_layout import VIRTUAL, layout_class
 
 #: The file name endings of HDF5 files.
 HDF5_SUFFIXES = (".h5", ".hdf5", ".hdf")
@@ -98,13 +100,18 @@ def read_hdf5(
     file = existing_file(path, "HDF5 file", expected)
     name = repr(str(file))
     try:
-        with h5py.File(file, "r") as f:
-            check_global_heaps(file, name, f.id.get_create_plist().get_sizes()[1])  # before opening objects
-            found = [(key, _dataset(h5py, f, key, name)) for key in (*keys, *optional)]
+        with h5py.File(file, "r") as f, open(file, "rb") as raw:
+            plist = f.id.get_create_plist()
+            (address_size, length_size), base = plist.get_sizes(), plist.get_userblock()
+            check_global_heaps(file, name, length_size)  # before any object is opened
+
+            def layout_at(address: int) -> int | None:  # of the object at a hard link's address
+                return layout_class(raw, base + address, address_size, length_size, base)
+
+            found = [(key, _dataset(h5py, f, key, name, layout_at)) for key in (*keys, *optional)]
             missing = [key for key, dataset in found[: len(keys)] if dataset is None]
             if missing:
-                names: list[str] = []
-                f.visititems(lambda key, obj: names.append(key) if isinstance(obj, h5py.Dataset) else None)
+                names = _dataset_names(h5py, f, layout_at)
                 raise MissingDatasets(
                     f"{name} has no dataset {', '.join(map(repr, missing))}; expected "
                     f"{list(keys)}; the file holds {key_list(names)}",
@@ -131,9 +138,11 @@ def _unreadable(name: str, error: Exception, expected: str) -> ValueError:
     return ValueError(f"{name} cannot be read as HDF5 ({error}); {expected}")
 
 
-def _dataset(h5py: Any, root: Any, key: str, name: str) -> Any:
+def _dataset(h5py: Any, root: Any, key: str, name: str, layout_at: Callable[[int], int | None]) -> Any:
     """The dataset ``key`` of the open file ``root``, reached through hard links and soft links
-    that stay in the file; None when there is none (or ``key`` names a group)."""
+    that stay in the file; None when there is none (or ``key`` names a group). A virtual dataset
+    is refused before libhdf5 opens it (``layout_at``: the layout class of the object at an
+    address, read by :func:`~deepmat.data.hdf5_layout.layout_class`)."""
     todo = [part for part in key.split("/") if part not in ("", ".")][::-1]  # a stack: next part last
     node, hops = root, 0
     while todo:
@@ -161,8 +170,37 @@ def _dataset(h5py: Any, root: Any, key: str, name: str) -> Any:
                 node = root
             todo.extend(part for part in link.path.split("/")[::-1] if part not in ("", "."))
             continue
+        if layout_at(node.id.links.get_info(part.encode()).u) == VIRTUAL:
+            raise _virtual(name, key)
         node = node[part]  # a hard link: an object of this file
     return node if isinstance(node, h5py.Dataset) else None
+
+
+def _dataset_names(h5py: Any, root: Any, layout_at: Callable[[int], int | None]) -> list[str]:
+    """The paths of the datasets of the file (the first 1000), for messages, found through its
+    hard links without opening a dataset (an object with a layout message is one)."""
+    names: list[str] = []
+    seen: set[int] = set()
+    groups = [("", root)]
+    while groups and len(names) < 1000:
+        prefix, group = groups.pop()
+        for part in sorted(group):  # the link names: nothing is opened
+            link = group.id.links.get_info(part.encode())
+            if link.type != h5py.h5l.TYPE_HARD or link.u in seen:
+                continue
+            seen.add(link.u)
+            if layout_at(link.u) is not None:
+                names.append(prefix + part)
+            elif isinstance(child := group.get(part), h5py.Group):
+                groups.append((f"{prefix}{part}/", child))
+    return names
+
+
+def _virtual(name: str, key: str) -> ValueError:
+    return ValueError(
+        f"{name}: dataset {key!r} is a virtual dataset, whose data are mapped from other datasets and "
+        "files; deepmat reads nothing outside the file it is given; expected data stored in the file"
+    )
 
 
 def _leaves(name: str, key: str, how: str) -> ValueError:
@@ -177,11 +215,7 @@ def _check(h5py: Any, dataset: Any, key: str, source: str, file_size: int, text:
     a size the file can hold; return the bytes reading it allocates."""
     name = repr(source)
     if dataset.is_virtual:
-        raise ValueError(
-            f"{name}: dataset {key!r} is a virtual dataset, whose data are mapped from other "
-            "datasets and files; deepmat reads nothing outside the file it is given; expected data "
-            "stored in the file"
-        )
+        raise _virtual(name, key)
     if dataset.external:
         files = sorted({str(entry[0]) for entry in dataset.external})
         raise ValueError(
