@@ -1,5 +1,5 @@
 """What the data-loader harnesses of this folder share (``fuzz_hdf5.py``, ``fuzz_idx.py``): an
-address-space limit, a secret file that must stay unread, and the run.
+address-space limit, a work folder, and the run.
 
 Each harness limits its address space (``resource.setrlimit(RLIMIT_AS)``) to its size after
 the imports plus :data:`MARGIN`, and sets ``DEEPMAT_MAX_LOAD_BYTES`` to 1 TiB: only the file
@@ -20,9 +20,8 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 #: The address space a harness may use beyond what it holds after its imports.
 MARGIN = 1 << 30
-#: The folder of the files each input is written to, beside ``secret.h5``, which no input may read.
+#: The folder of the files each input is written to.
 WORK = tempfile.mkdtemp(prefix="deepmat-fuzz-")
-SECRET = os.path.join(WORK, "secret.h5")
 
 
 def limit_address_space(margin: int = MARGIN) -> int:
@@ -32,18 +31,6 @@ def limit_address_space(margin: int = MARGIN) -> int:
     cap = size + margin
     resource.setrlimit(resource.RLIMIT_AS, (cap, resource.getrlimit(resource.RLIMIT_AS)[1]))
     return cap
-
-
-def write_secret(data: bytes) -> None:
-    """Write the secret file, with an access time older than its contents: a read records a new one."""
-    with open(SECRET, "wb") as f:
-        f.write(data)
-    os.utime(SECRET, (0, os.stat(SECRET).st_mtime))
-
-
-def check_secret_unread() -> None:
-    if os.stat(SECRET).st_atime != 0:
-        raise AssertionError(f"{SECRET} was read")
 
 
 def run(test_one_input: Callable[[bytes], None], seed_corpus: Callable[[str], None]) -> None:
