@@ -2,19 +2,24 @@
 :mod:`deepmat.data` (behind :func:`~deepmat.data.load_hdf5`, :func:`~deepmat.data.load_split`
 and the cat files).
 
-An HDF5 file can point elsewhere and can declare far more than it stores. Before reading any
-dataset, :func:`read_hdf5` refuses, with a ``ValueError`` naming the file and the dataset:
+An HDF5 file can point elsewhere and can declare far more than it stores, and libhdf5 trusts
+what it reads. Before reading any dataset, :func:`read_hdf5` refuses, with a ``ValueError``
+naming the file and the dataset:
 
+- first of all, before any object is opened, a global heap collection that would make libhdf5
+  loop (:func:`~deepmat.data.hdf5_heap.check_global_heaps`);
 - a path that leaves the file: an external link on the way (to another file), soft links
   followed more than :data:`MAX_LINK_HOPS` times (a loop), a link of a user-defined kind —
   each component of a key is resolved as a link (``getlink=True``) before it is opened;
-- data kept outside the file: external storage (``Dataset.external``, raw data in other
-  files) and virtual datasets (``Dataset.is_virtual``, data mapped from other datasets);
+- data kept outside the file: virtual datasets (data mapped from other datasets), told by the
+  layout message of their object header before libhdf5 opens them and decodes the mapping
+  (:mod:`~deepmat.data.hdf5_layout`; ``Dataset.is_virtual`` checks again), and external
+  storage (``Dataset.external``, raw data in other files);
 - a size the file cannot hold: the dataset's bytes (``nbytes``), or one chunk's bytes
   (HDF5 decompresses whole chunks), more than the bytes it stores
   (``Dataset.id.get_storage_size()``, at most the file's size), times
   :data:`~deepmat.data.checks.MAX_COMPRESSION_RATIO` when a filter compresses them — so
-  chunks never written, read back as fill values (a 4 KB file declaring 74 GiB), are refused;
+  chunks never written, read back as fill values (a 2 KB file declaring 74 GiB), are refused;
   for big compressed datasets, a chunk stored so large that inflating it could exceed the
   limit; the datasets read more than :func:`~deepmat.data.checks.max_load_bytes` together;
 - a type that is not what is expected: numbers (bool, integers, floats, ≥ 1 dimension) for
