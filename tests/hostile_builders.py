@@ -138,6 +138,25 @@ def strings_sharing_one_object(path: Path) -> Path:
     return path
 
 
+def driver_block_of(size: int):
+    """A builder: the 'split' file with a driver information block declaring ``size`` bytes, put
+    at its end (the superblock's end-of-file address moved past it), so that libhdf5 opening the
+    file allocates and zero-fills ``size`` bytes (a finding of fuzz/fuzz_hdf5.py)."""
+
+    def build(path: Path) -> Path:
+        h5(path, **split())
+        data = bytearray(path.read_bytes())
+        assert data[8] == 0 and data[13] == 8  # superblock version 0, 8-byte addresses
+        end = len(data)
+        data[24 + 16 : 24 + 24] = struct.pack("<Q", end + 16)  # end of file
+        data[24 + 24 : 24 + 32] = struct.pack("<Q", end)  # driver information block
+        data += bytes([0, 0, 0, 0]) + struct.pack("<I", size) + b"NCSAfami"
+        path.write_bytes(bytes(data))
+        return path
+
+    return build
+
+
 # -- .npz ------------------------------------------------------------------------------------------
 
 

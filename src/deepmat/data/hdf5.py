@@ -6,14 +6,16 @@ An HDF5 file can point elsewhere and can declare far more than it stores, and li
 what it reads. Before reading any dataset, :func:`read_hdf5` refuses, with a ``ValueError``
 naming the file and the dataset:
 
-- first of all, before any object is opened, a global heap collection that would make libhdf5
-  loop (:func:`~deepmat.data.hdf5_heap.check_global_heaps`);
+- first of all, before the file is opened, a superblock declaring a driver information block
+  beyond the file (:func:`~deepmat.data.hdf5_headers.check_superblock`), and before any object
+  is opened, a global heap collection that would make libhdf5 loop
+  (:func:`~deepmat.data.hdf5_heap.check_global_heaps`);
 - a path that leaves the file: an external link on the way (to another file), soft links
   followed more than :data:`MAX_LINK_HOPS` times (a loop), a link of a user-defined kind —
   each component of a key is resolved as a link (``getlink=True``) before it is opened;
 - data kept outside the file: virtual datasets (data mapped from other datasets), told by the
   layout message of their object header before libhdf5 opens them and decodes the mapping
-  (:mod:`~deepmat.data.hdf5_layout`; ``Dataset.is_virtual`` checks again), and external
+  (:func:`~deepmat.data.hdf5_headers.layout_class`; ``Dataset.is_virtual`` checks again), and external
   storage (``Dataset.external``, raw data in other files);
 - a size the file cannot hold: the dataset's bytes (``nbytes``), or one chunk's bytes
   (HDF5 decompresses whole chunks), more than the bytes it stores
@@ -49,8 +51,8 @@ from deepmat.data.checks import (
     size_text,
 )
 from deepmat.data.dataset import check_numbers, describe, key_list
+from deepmat.data.hdf5_headers import VIRTUAL, check_superblock, layout_class
 from deepmat.data.hdf5_heap import check_global_heaps, read_vlen_strings
-from deepmat.data.hdf5_layout import VIRTUAL, layout_class
 
 #: The file name endings of HDF5 files.
 HDF5_SUFFIXES = (".h5", ".hdf5", ".hdf")
@@ -105,6 +107,7 @@ def read_hdf5(
     file = existing_file(path, "HDF5 file", expected)
     name = repr(str(file))
     try:
+        check_superblock(file, name)  # before libhdf5 opens the file
         with h5py.File(file, "r") as f, open(file, "rb") as raw:
             plist = f.id.get_create_plist()
             (address_size, length_size), base = plist.get_sizes(), plist.get_userblock()
@@ -147,7 +150,7 @@ def _dataset(h5py: Any, root: Any, key: str, name: str, layout_at: Callable[[int
     """The dataset ``key`` of the open file ``root``, reached through hard links and soft links
     that stay in the file; None when there is none (or ``key`` names a group). A virtual dataset
     is refused before libhdf5 opens it (``layout_at``: the layout class of the object at an
-    address, read by :func:`~deepmat.data.hdf5_layout.layout_class`)."""
+    address, read by :func:`~deepmat.data.hdf5_headers.layout_class`)."""
     todo = [part for part in key.split("/") if part not in ("", ".")][::-1]  # a stack: next part last
     node, hops = root, 0
     while todo:
