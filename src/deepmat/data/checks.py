@@ -87,7 +87,10 @@ def max_load_bytes() -> int:
 
 
 def size_text(n_bytes: int) -> str:
-    """``"80000000000 bytes (74.5 GiB)"``: an exact count, then a readable one."""
+    """``"80000000000 bytes (74.5 GiB)"``: an exact count, then a readable one; past 2⁷⁰ bytes
+    (declared by a header, never allocated) only the power of two, ``"about 2^8160 bytes"``."""
+    if n_bytes >= 1 << 70:  # a float would overflow (IDX: 255 dimensions of 2**32 - 1)
+        return f"about 2^{n_bytes.bit_length() - 1} bytes"
     value = float(n_bytes)
     for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB"):
         if value < 1024:

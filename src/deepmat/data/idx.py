@@ -21,7 +21,13 @@ from typing import Any
 import numpy as np
 
 from deepmat._checks import check_dtype_name
-from deepmat.data.checks import check_allocation, check_declared_size, existing_file, existing_folder
+from deepmat.data.checks import (
+    check_allocation,
+    check_declared_size,
+    existing_file,
+    existing_folder,
+    size_text,
+)
 from deepmat.data.dataset import Dataset, class_names
 from deepmat.preprocessing import scale
 
@@ -107,7 +113,7 @@ def _read_idx(stream: Any, name: str, file_size: int, isize: int | None) -> np.n
     shape = tuple(int.from_bytes(size_bytes[4 * i : 4 * i + 4], "big") for i in range(ndim))
     declared = math.prod(shape) * dtype.itemsize  # a Python int: no overflow, nothing allocated
     header_size = 4 + 4 * ndim
-    what = f"the header declares shape {shape} of {dtype.name}, i.e."
+    what = f"the header declares shape {_shape_text(shape)} of {dtype.name}, i.e."
 
     if isize is None:
         if file_size - header_size != declared:
@@ -158,6 +164,14 @@ def _read_up_to(stream: Any, n: int) -> bytes:
     return b"".join(parts)
 
 
+def _shape_text(shape: tuple[int, ...]) -> str:
+    """The shape as messages show it: ``(60000, 28, 28)``; past 6 dimensions (up to 255 in a
+    header) the first three and how many there are."""
+    if len(shape) <= 6:
+        return str(shape)
+    return f"({', '.join(map(str, shape[:3]))}, … {len(shape)} dimensions)"
+
+
 def _idx_size_error(
     name: str, shape: tuple[int, ...], dtype: np.dtype, declared: int, found: int | None
 ) -> ValueError:
@@ -167,8 +181,8 @@ def _idx_size_error(
     )
     count = f"more than {declared}" if found is None else str(found)
     return ValueError(
-        f"{name}: the header declares shape {shape} of {dtype.name}, i.e. {declared} bytes of data, "
-        f"but found {count} bytes after the header ({what}); expected exactly {declared}"
+        f"{name}: the header declares shape {_shape_text(shape)} of {dtype.name}, i.e. {size_text(declared)} of "
+        f"data, but found {count} bytes after the header ({what}); expected exactly {size_text(declared)}"
     )
 
 
