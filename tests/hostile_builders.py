@@ -157,6 +157,20 @@ def driver_block_of(size: int):
     return build
 
 
+def local_heap_in_a_circle(path: Path) -> Path:
+    """The 'split' file whose root group's local heap free list points back at its own first
+    block: libhdf5 allocates a node per step of the list, without end (a finding of
+    fuzz/fuzz_hdf5.py)."""
+    h5(path, **split())
+    data = bytearray(path.read_bytes())
+    heap = data.index(b"HEAP")
+    size, head, segment = struct.unpack_from("<QQQ", data, heap + 8)
+    assert 0 < head < size  # h5py leaves a free block at the end of the names
+    struct.pack_into("<Q", data, segment + head, head)  # the block's "next" is itself
+    path.write_bytes(bytes(data))
+    return path
+
+
 # -- .npz ------------------------------------------------------------------------------------------
 
 

@@ -22,8 +22,9 @@ This package is the public face; each format has its module:
   from an .npz (key ``X``) or a CSV file.
 - :mod:`~deepmat.data.hdf5`, :mod:`~deepmat.data.npz`: the one reader of each format, which
   checks what a file declares before reading it (HDF5: nothing outside the file — no external
-  link, external storage or virtual dataset; :mod:`~deepmat.data.hdf5_heap`: the global heap, where
-  libhdf5 keeps variable-length strings, checked before libhdf5 reads it).
+  link, external storage or virtual dataset; :mod:`~deepmat.data.hdf5_headers` and
+  :mod:`~deepmat.data.hdf5_heap`: the superblock, object headers and heaps, read by deepmat
+  before libhdf5 trusts them).
 - :mod:`~deepmat.data.checks`: the checks every loader makes first, and the two bounds.
 - here: :data:`DATASETS`, the registry of the data sets known by name (:class:`DatasetInfo`:
   title, loader, folder, install hint), and :func:`load_dataset`, any of the above by name or

@@ -6,10 +6,10 @@ An HDF5 file can point elsewhere and can declare far more than it stores, and li
 what it reads. Before reading any dataset, :func:`read_hdf5` refuses, with a ``ValueError``
 naming the file and the dataset:
 
-- first of all, before the file is opened, a superblock declaring a driver information block
-  beyond the file (:func:`~deepmat.data.hdf5_headers.check_superblock`), and before any object
-  is opened, a global heap collection that would make libhdf5 loop
-  (:func:`~deepmat.data.hdf5_heap.check_global_heaps`);
+- first of all, before libhdf5 opens the file, a superblock declaring a driver information
+  block beyond the file (:func:`~deepmat.data.hdf5_headers.check_superblock`), and a global
+  heap collection or a local heap free list that would make libhdf5 loop
+  (:func:`~deepmat.data.hdf5_heap.check_heaps`);
 - a path that leaves the file: an external link on the way (to another file), soft links
   followed more than :data:`MAX_LINK_HOPS` times (a loop), a link of a user-defined kind —
   each component of a key is resolved as a link (``getlink=True``) before it is opened;
@@ -52,7 +52,7 @@ from deepmat.data.checks import (
 )
 from deepmat.data.dataset import check_numbers, describe, key_list
 from deepmat.data.hdf5_headers import VIRTUAL, check_superblock, layout_class
-from deepmat.data.hdf5_heap import check_global_heaps, read_vlen_strings
+from deepmat.data.hdf5_heap import check_heaps, read_vlen_strings
 
 #: The file name endings of HDF5 files.
 HDF5_SUFFIXES = (".h5", ".hdf5", ".hdf")
@@ -107,11 +107,12 @@ def read_hdf5(
     file = existing_file(path, "HDF5 file", expected)
     name = repr(str(file))
     try:
-        check_superblock(file, name)  # before libhdf5 opens the file
+        sizes = check_superblock(file, name)  # before libhdf5 opens the file
+        if sizes is not None:  # else libhdf5 refuses the file
+            check_heaps(file, name, *sizes)
         with h5py.File(file, "r") as f, open(file, "rb") as raw:
             plist = f.id.get_create_plist()
             (address_size, length_size), base = plist.get_sizes(), plist.get_userblock()
-            check_global_heaps(file, name, length_size)  # before any object is opened
 
             def layout_at(address: int) -> int | None:  # of the object at a hard link's address
                 return layout_class(raw, base + address, address_size, length_size, base)

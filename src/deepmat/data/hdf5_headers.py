@@ -6,7 +6,8 @@ fuzz/fuzz_hdf5.py found three such cases:
 
 - the superblock's driver information block: a 4.9 KB file declaring a block of 188 MB made
   libhdf5 allocate and zero-fill it while merely opening the file. :func:`check_superblock`,
-  run before the file is opened, requires the block (if any) to lie within the file.
+  run before the file is opened, requires the block (if any) to lie within the file, and gives
+  the sizes the heap checks (:mod:`~deepmat.data.hdf5_heap`) need.
 - a virtual dataset's mapping — source files, datasets and selections — is decoded as soon
   as the dataset is opened, before h5py can ask ``is_virtual``: a corrupt mapping made libhdf5
   loop forever and crash (a segmentation fault in ``H5S__hyper_deserialize``). deepmat reads no
@@ -14,10 +15,11 @@ fuzz/fuzz_hdf5.py found three such cases:
   header, and a virtual one is refused before libhdf5 opens it.
 
 The superblock (HDF5 file format, section II): the signature ``\x89HDF\r\n\x1a\n`` at byte 0,
-512, 1024, 2048, …; versions 0 and 1 hold, after 24 (version 0) or 28 (version 1) bytes of
-versions, sizes and constants, four addresses: base, free space, end of file, driver
-information block — whose header is a version, 3 reserved bytes, the size of the information
-(4 bytes) and an 8-byte driver name.
+512, 1024, 2048, …, then its version. Versions 0 and 1 give the sizes of addresses and lengths
+at bytes 13 and 14 and, after 24 (version 0) or 28 (version 1) bytes, four addresses: base,
+free space, end of file, driver information block — whose header is a version, 3 reserved
+bytes, the size of the information (4 bytes) and an 8-byte driver name. Versions 2 and 3 give
+the sizes at bytes 9 and 10 and the base address at byte 12.
 
 The object header (section IV.A): version 1 — version, reserved, message count (2), reference
 count (4), header size (4), padding to 8, then messages of type (2), size (2), flags (1), 3
@@ -45,11 +47,14 @@ _MAX_BLOCKS = 256  # continuation blocks followed at most: an honest header has 
 
 
 _SIGNATURE = b"\x89HDF\r\n\x1a\n"
+_SIZES = (2, 4, 8, 16, 32)  # the sizes of addresses and lengths libhdf5 reads
 
 
-def check_superblock(path: Path, name: str) -> None:
+def check_superblock(path: Path, name: str) -> tuple[int, int, int] | None:
     """Refuse the HDF5 file ``path`` (``name`` as messages show it) if its superblock declares
-    a driver information block that does not lie within the file."""
+    a driver information block that does not lie within the file; return the superblock's
+    ``(size of addresses, size of lengths, base address)``, or None when there is no superblock
+    of a version (0 to 3) and sizes (2 to 32 bytes) libhdf5 reads (it refuses the file then)."""
     with open(path, "rb") as f:
         file_size = os.fstat(f.fileno()).st_size
         position = 0
@@ -60,15 +65,18 @@ def check_superblock(path: Path, name: str) -> None:
                 break
             position = 512 if position == 0 else position * 2
         else:
-            return  # no superblock: libhdf5 says so
-        version, address_size = start[8], start[13]
-        if version not in (0, 1) or address_size not in (2, 4, 8, 16, 32):
-            return  # no driver information block, or sizes libhdf5 refuses
+            return None
+        version = start[8]
+        address_size, length_size = (start[13], start[14]) if version in (0, 1) else (start[9], start[10])
+        if version > 3 or address_size not in _SIZES or length_size not in _SIZES:
+            return None
+        if version >= 2:
+            return address_size, length_size, _number(start, 12, address_size)
         f.seek(position + (24 if version == 0 else 28))
         addresses = f.read(4 * address_size)
         base, driver = _number(addresses, 0, address_size), _number(addresses, 3 * address_size, address_size)
         if driver == (1 << (8 * address_size)) - 1:
-            return  # undefined: no driver information block, h5py's files
+            return address_size, length_size, base  # no driver information block: h5py's files
         f.seek(base + driver)
         header = f.read(16)
         size = _number(header, 4, 4) if len(header) == 16 else None
@@ -80,6 +88,7 @@ def check_superblock(path: Path, name: str) -> None:
                 f"allocate and read; expected it within the file's {size_text(file_size)}: the file is "
                 "corrupt or crafted"
             )
+        return address_size, length_size, base
 
 
 def _number(raw: bytes, at: int, size: int) -> int:

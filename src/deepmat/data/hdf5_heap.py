@@ -1,15 +1,19 @@
-"""The global heap of an HDF5 file, checked before libhdf5 reads it: :func:`check_global_heaps`
-and :func:`read_vlen_strings`.
+"""The heaps of an HDF5 file, checked before libhdf5 reads them: :func:`check_heaps` and
+:func:`read_vlen_strings`.
 
-libhdf5 keeps variable-length data — strings, the mappings of virtual datasets — in global heap
-collections (``GCOL``), and trusts them: a free-space object of size 0 in a collection makes it
-loop forever (found twice by fuzz/fuzz_hdf5.py, libhdf5 2.0's ``H5HG__cache_heap_deserialize``:
-reading variable-length names, and merely opening a virtual dataset). So:
+libhdf5 trusts its heaps. It keeps variable-length data — strings, the mappings of virtual
+datasets — in global heap collections (``GCOL``), and a free-space object of size 0 in one
+makes it loop forever (found twice by fuzz/fuzz_hdf5.py, libhdf5 2.0's
+``H5HG__cache_heap_deserialize``: reading variable-length names, and merely opening a virtual
+dataset). It keeps the names of an old-style group's links in a local heap (``HEAP``), and a
+free list that runs in a circle makes it allocate a node per step until memory runs out
+(found by the same fuzzer: a 2 KB file; ``H5HL__fl_deserialize``). So:
 
-- :func:`check_global_heaps`, before any object of the file is opened, finds every collection
-  libhdf5 could read — each ``GCOL`` version 1 header of a size within the file (one pass over
-  the file) — and walks it as libhdf5 would, refusing an object that does not move forward or
-  runs past its collection, and collections that add up to more than the file;
+- :func:`check_heaps`, before libhdf5 opens the file, finds every heap libhdf5 could read in
+  one pass over the file — each ``GCOL`` version 1 header of a size within the file, each
+  ``HEAP`` version 0 header whose data segment lies in the file — and walks it as libhdf5
+  would: the objects of a collection, each moving forward and inside it, the collections
+  together no larger than the file; the free list of a local heap, refusing a circle;
 - :func:`read_vlen_strings` reads a string dataset's descriptors — each string's length
   (4 bytes), the address of its collection and the index of its object — from the file first,
   and refuses a string longer than its object and strings adding up to more than the file (many
@@ -28,6 +32,7 @@ from typing import Any, BinaryIO
 from deepmat.data.checks import size_text
 
 _SIGNATURE = b"GCOL\x01"  # and version 1, the only one
+_LOCAL = b"HEAP"
 
 
 def read_vlen_strings(dataset: Any, path: Path, name: str, key: str) -> Any:
@@ -92,11 +97,12 @@ def _number(raw: bytes, at: int, size: int) -> int:
     return int.from_bytes(raw[at : at + size], "little")
 
 
-def check_global_heaps(path: Path, name: str, length_size: int) -> None:
-    """Refuse the HDF5 file ``path`` (``name`` as messages show it; ``length_size`` its size of
-    lengths, 8 in files h5py writes) if a global heap collection libhdf5 could read — a ``GCOL``
-    version 1 header whose size fits in the file — would make libhdf5 loop or read outside it,
-    or if such collections add up to more than the file."""
+def check_heaps(path: Path, name: str, address_size: int, length_size: int, base: int) -> None:
+    """Refuse the HDF5 file ``path`` (``name`` as messages show it; the sizes of addresses and
+    lengths and the base address from its superblock) if a heap libhdf5 could read would make
+    it loop or read outside it: a global heap collection (a ``GCOL`` version 1 header whose size
+    fits in the file; all of them adding up to no more than the file) or the free list of a
+    local heap (a ``HEAP`` version 0 header whose data segment lies in the file)."""
     with open(path, "rb") as f:
         file_size = os.fstat(f.fileno()).st_size
         if file_size == 0:
@@ -113,6 +119,37 @@ def check_global_heaps(path: Path, name: str, length_size: int) -> None:
                             "collections that do not overlap: the file is corrupt or crafted"
                         )
                 at = data.find(_SIGNATURE, at + 1)
+            at = data.find(_LOCAL)
+            while at >= 0:
+                _local_heap(data, at, address_size, length_size, base, name)
+                at = data.find(_LOCAL, at + 1)
+
+
+def _local_heap(data: mmap.mmap, position: int, address_size: int, length_size: int, base: int, name: str) -> None:  # fmt: skip
+    """Walk the free list of the local heap at ``position`` as libhdf5's ``H5HL__fl_deserialize``
+    does, refusing a cycle: libhdf5 would allocate a node for each step, without end (found by
+    fuzz/fuzz_hdf5.py: a 2 KB file took all memory). The header: ``HEAP``, version 0, 3
+    reserved bytes, the data segment's size and the offset of the first free block (lengths),
+    the data segment's address; a free block starts with the offset of the next one and its
+    own size (lengths); 1 ends the list."""
+    segment_size = _number(data, position + 8, length_size)
+    block = _number(data, position + 8 + length_size, length_size)
+    start = base + _number(data, position + 8 + 2 * length_size, address_size)
+    if data[position + 4 : position + 5] != b"\x00" or start + segment_size > len(data):
+        return  # libhdf5 refuses the heap, or cannot read its data segment
+    seen: set[int] = set()
+    while block != 1 and block < segment_size:  # past the segment, libhdf5 stops with an error
+        if block in seen:
+            raise ValueError(
+                f"{name}: the free list of the local heap at byte {position} runs in a circle (block "
+                f"{block} comes back); expected a list that ends: libhdf5 would allocate without end; "
+                "the file is corrupt or crafted"
+            )
+        seen.add(block)
+        following = _number(data, start + block, length_size)
+        if following == 0 or block + _number(data, start + block + length_size, length_size) > segment_size:
+            return  # libhdf5 stops with an error
+        block = following
 
 
 def _collection(f: BinaryIO, position: int, length_size: int, file_size: int, name: str) -> tuple[int, dict[int, int]]:  # fmt: skip
