@@ -1,4 +1,5 @@
-"""Preparing data for a network: scaling, standardising, one-hot encoding, splitting.
+"""Preparing data for a network: scaling, standardising, one-hot encoding (and counting the
+classes of labels), splitting.
 
 All functions take the row layout of :class:`deepmat.Network` — ``X`` is
 ``(n_samples, n_features)`` — and avoid copies they do not need: scaling and standardising
@@ -7,6 +8,7 @@ write one new float array (or into ``out=``), splitting returns views when not s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -73,7 +75,10 @@ class Standardizer:
 
 
 def one_hot(y: Any, n_classes: int | None = None, dtype: str = "float64") -> np.ndarray:
-    """Labels ``(n_samples,)`` in 0..n_classes-1 → one-hot rows ``(n_samples, n_classes)``."""
+    """Labels ``(n_samples,)`` in 0..n_classes-1 → one-hot rows ``(n_samples, n_classes)``.
+
+    Without ``n_classes``, it is the largest label + 1, at most ``n_samples``
+    (:func:`count_classes`): a label of 2⁴⁰ is an error, not 2⁴⁰ columns."""
     y = np.asarray(y)
     if y.ndim != 1 or y.dtype.kind not in "iu" or (y.size and y.min() < 0):
         raise ValueError(
@@ -83,12 +88,39 @@ def one_hot(y: Any, n_classes: int | None = None, dtype: str = "float64") -> np.
         n_classes = check_number(n_classes, "n_classes", 1, integer=True)
     elif y.size == 0:
         raise ValueError("one_hot of an empty label array needs n_classes; received n_classes=None")
-    n = int(y.max()) + 1 if n_classes is None else int(n_classes)
+    n = count_classes([y], "one_hot's labels") if n_classes is None else int(n_classes)
     if y.size and y.max() >= n:
         raise ValueError(f"labels must be < n_classes = {n}; received a label {int(y.max())}")
     Y = np.zeros((y.shape[0], n), dtype=check_dtype_name(dtype))
     Y[np.arange(y.shape[0]), y] = 1
     return Y
+
+
+def count_classes(labels: Sequence[np.ndarray], what: str, names: Sequence[str] | None = None) -> int:
+    """The number of classes k of integer class labels (arrays ``(m_i,)``, e.g. a training and a
+    test part), after checking that every label is an integer in 0..k-1.
+
+    With ``names`` (the classes' names), k is ``len(names)``. Without, k is the largest label + 1,
+    and may not exceed the number of samples (Σ m_i): a class needs at least one sample, and a
+    label of 2⁴⁰ must not make 2⁴⁰ classes. ``what`` names the labels in the message, e.g.
+    ``"'d.npz' 'y_train' and 'y_test'"``.
+
+    Raises:
+        ValueError: a label is out of range: ``"<what> hold labels <low>..<high>; expected
+            0..<k - 1>: class labels, …"``.
+    """
+    present = [y for y in labels if y.size]
+    if not present:
+        return len(names) if names is not None else 0
+    low, high = min(int(y.min()) for y in present), max(int(y.max()) for y in present)
+    n_samples = sum(y.size for y in present)
+    if names is not None:
+        most, why = len(names), f"one per class name ({len(names)} names)"
+    else:
+        most, why = n_samples, f"at most as many classes as the {n_samples} samples (each class needs one)"
+    if low < 0 or high >= most:
+        raise ValueError(f"{what} hold labels {low}..{high}; expected 0..{most - 1}: class labels, {why}")
+    return most if names is not None else high + 1
 
 
 def train_val_split(

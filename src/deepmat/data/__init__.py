@@ -22,9 +22,25 @@ This package is the public face; each format has its module:
 - :mod:`~deepmat.data.tables`: :func:`load_hdf5`, :func:`load_npz`, :func:`load_csv`: ``(X, y)``
   from your own files; :func:`load_csv_rows` and :func:`read_samples`: the samples to predict,
   from an .npz (key ``X``) or a CSV file.
+- :mod:`~deepmat.data.hdf5`, :mod:`~deepmat.data.npz`: the one reader of each format, which
+  checks what a file declares before reading it (HDF5: nothing outside the file — no external
+  link, external storage or virtual dataset; :mod:`~deepmat.data.hdf5_headers` and
+  :mod:`~deepmat.data.hdf5_heap`: the superblock, object headers and heaps, read by deepmat
+  before libhdf5 trusts them).
+- :mod:`~deepmat.data.checks`: the checks every loader makes first, and the two bounds.
 - here: :data:`DATASETS`, the registry of the data sets known by name (:class:`DatasetInfo`:
   title, loader, folder, install hint), and :func:`load_dataset`, any of the above by name or
   by path, as a :class:`Dataset`.
+
+Hostile files. Every loader checks the sizes a file declares before allocating them, against
+what the file could hold — its size, or its compressed size times
+:data:`~deepmat.data.checks.MAX_COMPRESSION_RATIO` (1032, deflate's ceiling) — and against one
+stated limit, :func:`~deepmat.data.checks.max_load_bytes`: ``$DEEPMAT_MAX_LOAD_BYTES`` if set,
+else :data:`~deepmat.data.checks.MAX_BYTES`, a quarter of the memory the process may use, for
+the arrays of one file (and as much again for an array converted to float). Integer labels
+must be class indices 0..k-1 with k at most the number of samples (or the number of names
+given). Each refusal is one ``ValueError`` naming the file, never a ``MemoryError``; the cases
+are listed in docs/BAD_INPUT.md ("Hostile data files").
 
 h5py, Pillow and scikit-learn are optional dependencies (``pip install deepmat[data]``),
 imported when a loader that needs them is called.
@@ -44,6 +60,7 @@ from deepmat.data.cat import CAT_DIR_ENV, CAT_FILES, CAT_IMAGE_SHAPE, default_ca
 from deepmat.data.dataset import CatData, Dataset
 from deepmat.data.digits import load_digits
 from deepmat.data.frames import TABLE_SUFFIXES, is_table, load_table, read_table
+from deepmat.data.hdf5 import HDF5_SUFFIXES
 from deepmat.data.idx import (
     FASHION_MNIST_CLASSES,
     FASHION_MNIST_DIR,
@@ -65,9 +82,8 @@ from deepmat.data.images import (
     load_image,
     picture_sizes_text,
 )
+from deepmat.data.npz import NPZ_SUFFIXES
 from deepmat.data.tables import (
-    HDF5_SUFFIXES,
-    NPZ_SUFFIXES,
     SPLIT_KEYS,
     load_csv,
     load_csv_rows,

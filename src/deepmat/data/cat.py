@@ -14,10 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
-from deepmat.data.checks import existing_folder, optional_import
+from deepmat.data.checks import check_allocation, existing_folder, optional_import
 from deepmat.data.dataset import Dataset
+from deepmat.data.hdf5 import MissingDatasets, read_hdf5
 from deepmat.data.images import PICTURE_SIZES
-from deepmat.data.tables import MissingDatasets, decode_names, read_hdf5
+from deepmat.data.tables import decode_names
 
 #: Environment variable naming the folder that holds the two ``*_catvnoncat.h5`` files.
 CAT_DIR_ENV = "DEEPMAT_CAT_DIR"
@@ -82,6 +83,10 @@ def load_catvnoncat(data_dir: str | os.PathLike | None = None) -> Dataset:
         parts[split] = _read_cat_file(path, split)
     images_train, y_train, classes = parts["train"]
     images_test, y_test, _ = parts["test"]
+    for split, images in (("train", images_train), ("test", images_test)):
+        check_allocation(
+            repr(str(folder / CAT_FILES[split])), "its pictures as float64 need", images.size * 8
+        )
     return Dataset(
         X_train=images_train.reshape(images_train.shape[0], -1) / 255.0,
         y_train=y_train,
@@ -101,7 +106,9 @@ def _read_cat_file(path: Path, split: str) -> tuple[np.ndarray, np.ndarray, list
         "labels 0/1 and 'list_classes' [b'non-cat', b'cat']"
     )
     try:
-        images, labels, raw_classes = read_hdf5(path, (x_key, y_key, "list_classes"), expected=expected)
+        images, labels, raw_classes = read_hdf5(
+            path, (x_key, y_key, "list_classes"), expected=expected, text=("list_classes",)
+        )
     except MissingDatasets as error:
         raise ValueError(
             f"{str(path)!r} lacks the dataset(s) {error.missing} (it has {error.top_level}); {expected}"

@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from deepmat.preprocessing import count_classes
+
 
 def is_rows(X: Any) -> bool:
     """A 2-D array, or a table of rows (a pandas DataFrame: :mod:`deepmat.data.frames`)."""
@@ -102,15 +104,50 @@ CatData = Dataset
 
 
 def describe(value: Any) -> str:
-    """``(60000, 784) float32`` for an array, the type's name for anything else."""
-    if isinstance(value, np.ndarray):
+    """``(60000, 784) float32`` for an array (or anything with a shape and a dtype, such as an
+    h5py dataset before it is read), the type's name for anything else."""
+    if hasattr(value, "shape") and hasattr(value, "dtype"):
         return f"{value.shape} {value.dtype}"
     return f"a {type(value).__name__}"
 
 
-def label_names(*labels: np.ndarray) -> list[str]:
-    """'0', '1', … up to the largest integer label of the ``(m,)`` arrays ``labels`` (no names
-    for non-integer targets)."""
-    if not all(y.dtype.kind in "iu" for y in labels) or not any(y.size for y in labels):
-        return []
-    return [str(i) for i in range(max(int(y.max()) for y in labels if y.size) + 1)]
+def key_list(names: list[str]) -> str:
+    """``"['X', 'y']"``: the sorted names of a file's arrays as messages list them (the first 20)."""
+    shown = ", ".join(repr(n) for n in sorted(names)[:20])
+    return f"[{shown}{', …' if len(names) > 20 else ''}]" if names else "no datasets at all"
+
+
+def check_numbers(source: str, key: str, value: Any) -> None:
+    """Raise ``ValueError`` unless ``value`` — an array, or anything with a shape and a dtype —
+    holds numbers (bool, integers, floats) with one sample per row (≥ 1 dimension)."""
+    dtype, shape = getattr(value, "dtype", None), getattr(value, "shape", None)
+    if not isinstance(dtype, np.dtype) or dtype.kind not in "biuf" or not shape:
+        raise ValueError(
+            f"{source!r}: {key!r} is {describe(value)}; expected an array of numbers with one sample per row"
+        )
+
+
+def check_not_empty(source: str, key: str, value: np.ndarray) -> None:
+    """Raise ``ValueError`` when the array ``value`` holds no values (no samples, or samples of
+    no values): ``"'<source>': '<key>' is empty, shape (0, 4); expected at least 1 sample …"``."""
+    if value.size == 0:
+        raise ValueError(
+            f"{source!r}: {key!r} is empty, shape {value.shape}; expected at least 1 sample (row) of at "
+            "least 1 value"
+        )
+
+
+def class_names(labels: dict[str, np.ndarray], classes: list[str] | None) -> list[str]:
+    """The class names of a data set's labels ``{description: (m,) array}`` (e.g. ``{"'d.npz'
+    'y_train'": y_train, …}``): ``classes`` when given, after checking that every integer label
+    is in 0..len(classes)-1; else '0', '1', … up to the largest label, which must be below the
+    number of samples (:func:`deepmat.preprocessing.count_classes`). Non-integer targets get no
+    names.
+
+    Raises:
+        ValueError: a label out of range (the message names the labels' descriptions).
+    """
+    if not all(y.dtype.kind in "iu" for y in labels.values()):
+        return [] if classes is None else list(classes)
+    k = count_classes(list(labels.values()), " and ".join(labels), classes)
+    return list(classes) if classes is not None else [str(i) for i in range(k)]

@@ -21,8 +21,14 @@ from typing import Any
 import numpy as np
 
 from deepmat._checks import check_dtype_name
-from deepmat.data.checks import existing_file, existing_folder
-from deepmat.data.dataset import Dataset, label_names
+from deepmat.data.checks import (
+    check_allocation,
+    check_declared_size,
+    existing_file,
+    existing_folder,
+    size_text,
+)
+from deepmat.data.dataset import Dataset, class_names
 from deepmat.preprocessing import scale
 
 #: IDX type codes (the third byte of the file) and the NumPy dtypes they store, big-endian.
@@ -51,9 +57,14 @@ def load_idx(path: str | os.PathLike) -> np.ndarray:
     bytes 1f 8b, whatever its name.
 
     The values are read straight into one buffer that becomes the returned array (multi-byte
-    types are byte-swapped in place to the machine's order): no further copy is made, and the
-    declared size is checked against the bytes actually present before anything of that size is
-    allocated, so a corrupt header cannot ask for terabytes.
+    types are byte-swapped in place to the machine's order): no further copy is made. Nothing
+    of the declared size is allocated before the declared size is checked: against the file's
+    size (uncompressed: exactly; gzip: at most :data:`~deepmat.data.checks.MAX_COMPRESSION_RATIO`
+    times the compressed bytes) and against :func:`~deepmat.data.checks.max_load_bytes`. A gzip
+    stream is inflated no further than the declared size and one byte (trailing data is
+    reported as soon as it is seen), and only into the array when the gzip trailer's size field
+    (ISIZE, the inflated size modulo 2³²) agrees with the header; when it does not, the stream is
+    only counted, to say what is wrong, keeping nothing.
 
     Returns:
         a writable, native-endian array of the declared shape, e.g. ``(60000, 28, 28)`` uint8
@@ -62,17 +73,22 @@ def load_idx(path: str | os.PathLike) -> np.ndarray:
     Raises:
         FileNotFoundError: ``path`` does not exist or is not a file.
         ValueError: the header is not an IDX header, the data are shorter or longer than the
-            header declares, or the gzip stream is corrupt (each message names the file).
+            header declares or more than a loader may allocate, or the gzip stream is corrupt
+            (each message names the file).
     """
     file = existing_file(path, "IDX file")
     with open(file, "rb") as raw:
+        size = os.fstat(raw.fileno()).st_size
         compressed = raw.read(2) == _GZIP_MAGIC
-        raw.seek(0)
         if not compressed:
-            return _read_idx(raw, repr(str(file)), os.fstat(raw.fileno()).st_size)
+            raw.seek(0)
+            return _read_idx(raw, repr(str(file)), size, None)
+        raw.seek(max(size - 4, 0))
+        isize = int.from_bytes(raw.read(4), "little")  # the gzip trailer: the inflated size mod 2**32
+        raw.seek(0)
         try:
             with gzip.GzipFile(fileobj=raw, mode="rb") as stream:
-                return _read_idx(stream, f"{str(file)!r} (gzip)", None)
+                return _read_idx(stream, f"{str(file)!r} (gzip)", size, isize)
         except (EOFError, zlib.error, gzip.BadGzipFile) as error:
             raise ValueError(
                 f"{str(file)!r} starts with the gzip bytes 1f 8b but cannot be decompressed ({error}); "
@@ -80,8 +96,9 @@ def load_idx(path: str | os.PathLike) -> np.ndarray:
             ) from None
 
 
-def _read_idx(stream: Any, name: str, file_size: int | None) -> np.ndarray:
-    """The array stored in an open IDX ``stream`` (``file_size`` is None when compressed)."""
+def _read_idx(stream: Any, name: str, file_size: int, isize: int | None) -> np.ndarray:
+    """The array stored in an open IDX ``stream`` of a file of ``file_size`` bytes; ``isize`` is
+    the gzip trailer's size field, None when the file is not compressed."""
     header = _read_up_to(stream, 4)
     if len(header) < 4 or header[:2] != b"\x00\x00" or header[2] not in IDX_TYPES or header[3] == 0:
         found = header.hex(" ") if header else "none (the file is empty)"
@@ -96,32 +113,46 @@ def _read_idx(stream: Any, name: str, file_size: int | None) -> np.ndarray:
     shape = tuple(int.from_bytes(size_bytes[4 * i : 4 * i + 4], "big") for i in range(ndim))
     declared = math.prod(shape) * dtype.itemsize  # a Python int: no overflow, nothing allocated
     header_size = 4 + 4 * ndim
+    what = f"the header declares shape {_shape_text(shape)} of {dtype.name}, i.e."
 
-    if file_size is not None:
-        found = file_size - header_size
-        if found != declared:
-            raise _idx_size_error(name, shape, dtype, declared, found)
-        buffer = bytearray(declared)
-        view, filled = memoryview(buffer), 0
-        while filled < declared and (n := stream.readinto(view[filled:])):
-            filled += n
-        if filled != declared:  # the file shrank while being read
-            raise _idx_size_error(name, shape, dtype, declared, filled)
-    else:  # compressed: the data size is known only by decompressing, so grow up to `declared`
-        buffer = bytearray()
-        while len(buffer) < declared and (chunk := stream.read(min(_CHUNK, declared - len(buffer)))):
-            buffer += chunk
-        found = len(buffer)
-        if found == declared:
-            while chunk := stream.read(_CHUNK):  # count trailing data without keeping it
-                found += len(chunk)
-        if found != declared:
-            raise _idx_size_error(name, shape, dtype, declared, found)
+    if isize is None:
+        if file_size - header_size != declared:
+            raise _idx_size_error(name, shape, dtype, declared, file_size - header_size)
+        check_allocation(name, what, declared)
+        buffer, found = _read_values(stream, declared, keep=True)
+    else:
+        check_declared_size(name, what, declared, file_size, compressed=True)
+        trailer = (isize - header_size) % 2**32  # the data bytes by the trailer, modulo 2**32
+        buffer, found = _read_values(stream, declared, keep=trailer == declared % 2**32)
+        if buffer is None and found == declared:  # right after all: several gzip members (the
+            stream.seek(header_size)  # trailer counts the last one only); read again, keeping
+            buffer, found = _read_values(stream, declared, keep=True)
+        if found > declared:  # reading stopped at the first byte too many; the trailer may know more
+            found = trailer if trailer > declared else None
+    if buffer is None or found != declared:
+        raise _idx_size_error(name, shape, dtype, declared, found)
 
     data = np.frombuffer(buffer, dtype=dtype)
     if not dtype.isnative:
         data = data.byteswap(inplace=True).view(dtype.newbyteorder("="))
     return data.reshape(shape)
+
+
+def _read_values(stream: Any, declared: int, keep: bool) -> tuple[bytearray | None, int]:
+    """Read at most ``declared`` + 1 bytes of ``stream``: ``(buffer, count)``, the first
+    ``declared`` bytes in a buffer of that size when ``keep`` (else None, and only a chunk is
+    allocated), and how many bytes came — ``declared`` + 1 means trailing data."""
+    buffer = bytearray(declared if keep else min(declared, _CHUNK))
+    view, count = memoryview(buffer), 0
+    while count < declared:
+        n = stream.readinto(view[count:] if keep else view[: declared - count])
+        if not n:
+            break
+        count += n
+    view.release()
+    if count == declared:
+        count += len(stream.read(1))  # at the end of a gzip stream, this checks its CRC and size
+    return (buffer if keep else None), count
 
 
 def _read_up_to(stream: Any, n: int) -> bytes:
@@ -133,13 +164,25 @@ def _read_up_to(stream: Any, n: int) -> bytes:
     return b"".join(parts)
 
 
+def _shape_text(shape: tuple[int, ...]) -> str:
+    """The shape as messages show it: ``(60000, 28, 28)``; past 6 dimensions (up to 255 in a
+    header) the first three and how many there are."""
+    if len(shape) <= 6:
+        return str(shape)
+    return f"({', '.join(map(str, shape[:3]))}, … {len(shape)} dimensions)"
+
+
 def _idx_size_error(
-    name: str, shape: tuple[int, ...], dtype: np.dtype, declared: int, found: int
+    name: str, shape: tuple[int, ...], dtype: np.dtype, declared: int, found: int | None
 ) -> ValueError:
-    what = "truncated" if found < declared else "trailing data after the declared values"
+    """``found`` None: more than ``declared`` bytes, how many more not known."""
+    what = (
+        "truncated" if found is not None and found < declared else "trailing data after the declared values"
+    )
+    count = f"more than {declared}" if found is None else str(found)
     return ValueError(
-        f"{name}: the header declares shape {shape} of {dtype.name}, i.e. {declared} bytes of data, "
-        f"but found {found} bytes after the header ({what}); expected exactly {declared}"
+        f"{name}: the header declares shape {_shape_text(shape)} of {dtype.name}, i.e. {size_text(declared)} of "
+        f"data, but found {count} bytes after the header ({what}); expected exactly {size_text(declared)}"
     )
 
 
@@ -228,6 +271,7 @@ def _load_idx_folder(
     resolved = check_dtype_name(dtype)
     folder = existing_folder(data_dir, f"{what} folder", f"expected a folder holding {IDX_FILES_TEXT}; {how}")
     parts: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    labels_of: dict[str, np.ndarray] = {}  # the labels by file, for class_names
     for split, (images_name, labels_name) in IDX_FILES.items():
         images_path = _find_idx_file(folder, images_name, what, how)
         labels_path = _find_idx_file(folder, labels_name, what, how)
@@ -242,23 +286,26 @@ def _load_idx_folder(
                 f"{str(labels_path)!r} holds {labels.shape} {labels.dtype}; expected (m,) integer labels"
             )
         m = images.shape[0]
+        if m == 0 or images.size == 0:
+            raise ValueError(
+                f"{str(images_path)!r} holds no pictures: shape {images.shape}; expected at least 1 "
+                "picture of at least 1 pixel"
+            )
         if labels.shape[0] != m:
             raise ValueError(
                 f"{str(images_path)!r} holds {m} pictures but {str(labels_path)!r} holds "
                 f"{labels.shape[0]} labels; expected one label per picture"
             )
         y = labels.astype(np.int64)
-        if classes is not None and y.size and (y.min() < 0 or y.max() >= len(classes)):
-            raise ValueError(
-                f"{str(labels_path)!r} holds labels {int(y.min())}..{int(y.max())}; expected "
-                f"0..{len(classes) - 1}, one per {what} class"
-            )
+        labels_of[repr(str(labels_path))] = y
         rows = images.reshape(m, -1)  # a view: the file's buffer is row-major already
+        check_allocation(
+            repr(str(images_path)), f"its pictures as {resolved.name} need", rows.size * resolved.itemsize
+        )
         X = scale(rows, 255, resolved) if images.dtype == np.uint8 else rows.astype(resolved)
         parts[split] = (X, y)
         del images, rows  # free each split's pictures before reading the next
-    if classes is None:
-        classes = label_names(parts["train"][1], parts["test"][1])
+    classes = class_names(labels_of, classes)
     (X_train, y_train), (X_test, y_test) = parts["train"], parts["test"]
     return Dataset(X_train, y_train, X_test, y_test, classes=classes)
 

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from deepmat.data.checks import existing_file, optional_import
+from deepmat.data.checks import check_allocation, existing_file, optional_import
 
 #: the file endings ``deepmat predict`` takes for pictures (in a folder of them)
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
@@ -130,8 +130,9 @@ def load_image(path: str | os.PathLike, size: tuple[int, int] = (64, 64)) -> np.
 
     Raises:
         FileNotFoundError: ``path`` does not exist or is not a file.
-        ValueError: Pillow cannot read it as a picture; its values have no known scale;
-            ``size`` is not two positive integers.
+        ValueError: Pillow cannot read it as a picture; its values have no known scale; its
+            declared size needs more than :func:`~deepmat.data.checks.max_load_bytes`; ``size``
+            is not two positive integers.
         ImportError: Pillow is not installed.
     """
     if (
@@ -144,8 +145,16 @@ def load_image(path: str | os.PathLike, size: tuple[int, int] = (64, 64)) -> np.
     ImageOps = optional_import("PIL.ImageOps", "load_image needs Pillow to read pictures")
     file = existing_file(path, "image", "expected a PNG or JPEG picture")
     size = (int(size[0]), int(size[1]))
+    unreadable = (OSError, SyntaxError, ValueError, Image.DecompressionBombError)
+    # UnidentifiedImageError and truncated files are OSErrors; some decoders raise SyntaxError
     try:
-        with Image.open(file) as image:
+        image = Image.open(file)  # reads the header only
+    except unreadable as error:
+        raise _unreadable(file, error) from None
+    with image:
+        width, height = image.size  # decoded as RGBA at most: 4 bytes a pixel, twice (transposed)
+        check_allocation(repr(str(file)), f"the picture, {width}×{height} pixels, needs", 8 * width * height)
+        try:
             image = ImageOps.exif_transpose(image)
             if image.mode in WIDE_GREY_MODES or image.mode == "F":
                 pixels = _wide_grey(Image, image, size, str(file))
@@ -159,13 +168,10 @@ def load_image(path: str | os.PathLike, size: tuple[int, int] = (64, 64)) -> np.
                     )
                 rgb = _flatten_transparency(Image, image)
                 pixels = np.asarray(rgb.resize(size, Image.Resampling.BILINEAR), dtype=np.uint8) / 255.0
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
-        # UnidentifiedImageError and truncated files are OSErrors; some decoders raise SyntaxError
-        if isinstance(error, ValueError) and str(error).startswith(repr(str(file))):
-            raise  # our own, already naming the file
-        raise ValueError(
-            f"image {str(file)!r} cannot be read as a picture ({error}); expected a PNG or JPEG file"
-        ) from None
+        except unreadable as error:
+            if isinstance(error, ValueError) and str(error).startswith(repr(str(file))):
+                raise  # our own, already naming the file
+            raise _unreadable(file, error) from None
     return pixels.reshape(1, -1)
 
 
@@ -216,6 +222,12 @@ def _png_bit_depth(file: Path) -> int | None:
     if head[:8] != b"\x89PNG\r\n\x1a\n" or len(head) < 26:
         return None
     return head[24]
+
+
+def _unreadable(file: os.PathLike, error: Exception) -> ValueError:
+    return ValueError(
+        f"image {str(file)!r} cannot be read as a picture ({error}); expected a PNG or JPEG file"
+    )
 
 
 def image_row(path: str | os.PathLike, n_features: int) -> np.ndarray:

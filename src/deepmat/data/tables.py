@@ -8,33 +8,34 @@
   or a CSV file (a labelled file's last column dropped) — the one CSV parser serves all three;
 - :func:`load_split`: an .npz or HDF5 file holding ``X_train``, ``y_train``, ``X_test``,
   ``y_test`` (and optionally ``classes``) as a :class:`~deepmat.data.Dataset`;
-- :func:`read_npz`, :func:`read_hdf5` (the one HDF5 reader, also of the cat files),
-  :func:`decode_names`: the named arrays and the class names of a file, as stored, for the
-  loaders above and the other modules of :mod:`deepmat.data`.
+- :func:`decode_names`: the class names of a file, as stored, as a list of str.
 
+The files are read by :func:`~deepmat.data.npz.read_npz` and
+:func:`~deepmat.data.hdf5.read_hdf5`, which check what a file declares before allocating it.
 h5py is optional (``pip install deepmat[data]``).
 """
 
 from __future__ import annotations
 
 import csv
+import itertools
 import os
 from array import array
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from deepmat._checks import check_dtype_name
-from deepmat.data.checks import existing_file, optional_import
-from deepmat.data.dataset import Dataset, describe, label_names
+from deepmat.data.checks import check_allocation, existing_file, max_load_bytes
+from deepmat.data.dataset import Dataset, check_not_empty, check_numbers, class_names
+from deepmat.data.hdf5 import HDF5_SUFFIXES, read_hdf5
+from deepmat.data.npz import NPZ_SUFFIXES, read_npz
 from deepmat.preprocessing import scale
 
 #: What :func:`load_split` reads: the four arrays of a data set split in two.
 SPLIT_KEYS = ("X_train", "y_train", "X_test", "y_test")
-#: The file name endings of .npz archives and of HDF5 files.
-NPZ_SUFFIXES = (".npz",)
-HDF5_SUFFIXES = (".h5", ".hdf5", ".hdf")
 
 
 def load_hdf5(path: str | os.PathLike, x_key: str, y_key: str) -> tuple[np.ndarray, np.ndarray]:
@@ -56,60 +57,6 @@ def load_hdf5(path: str | os.PathLike, x_key: str, y_key: str) -> tuple[np.ndarr
     return X, y
 
 
-class MissingDatasets(ValueError):
-    """Raised by :func:`read_hdf5` when a file lacks datasets it was asked for.
-
-    Attributes:
-        missing: the keys asked for that are not datasets of the file.
-        top_level: the sorted names at the file's root (datasets and groups), for messages.
-    """
-
-    def __init__(self, message: str, missing: list[str], top_level: list[str]) -> None:
-        super().__init__(message)
-        self.missing, self.top_level = missing, top_level
-
-
-def read_hdf5(
-    path: str | os.PathLike, keys: tuple[str, ...], optional: tuple[str, ...] = (), expected: str = ""
-) -> list[Any]:
-    """The datasets ``keys`` (then ``optional`` ones, None when absent) of one HDF5 file, as
-    stored: the one HDF5 reader of :mod:`deepmat.data`.
-
-    Args:
-        path: the HDF5 file.
-        keys: the datasets that must be there (paths such as ``"train/x"`` reach into groups).
-        optional: datasets read when present.
-        expected: what the messages say was expected (default: ``expected an HDF5 file with
-            datasets [keys]``).
-
-    Raises:
-        FileNotFoundError: ``path`` does not exist.
-        ValueError: the file is not HDF5 (or is truncated).
-        MissingDatasets: a key is missing; the message lists the datasets the file holds.
-        ImportError: h5py is not installed.
-    """
-    h5py = optional_import("h5py", "reading HDF5 files needs h5py")
-    expected = expected or f"expected an HDF5 file with datasets {list(keys)}"
-    file = existing_file(path, "HDF5 file", expected)
-    try:
-        with h5py.File(file, "r") as f:
-            missing = [key for key in keys if not isinstance(f.get(key), h5py.Dataset)]
-            if missing:
-                names: list[str] = []
-                f.visititems(lambda name, obj: names.append(name) if isinstance(obj, h5py.Dataset) else None)
-                raise MissingDatasets(
-                    f"{str(file)!r} has no dataset {', '.join(map(repr, missing))}; expected "
-                    f"{list(keys)}; the file holds {_key_list(names)}",
-                    missing,
-                    sorted(f),
-                )
-            values = [f[key][()] for key in keys]
-            values += [f[key][()] if isinstance(f.get(key), h5py.Dataset) else None for key in optional]
-            return values
-    except OSError as error:  # h5py raises OSError for files that are not HDF5 or are truncated
-        raise ValueError(f"{str(file)!r} cannot be read as HDF5 ({error}); {expected}") from None
-
-
 def decode_names(stored: Any) -> list[str]:
     """Class names as a file stores them — an array of UTF-8 bytes or of str, of any shape
     (e.g. ``[b'non-cat', b'cat']``) — as a flat list of str.
@@ -118,11 +65,6 @@ def decode_names(stored: Any) -> list[str]:
         UnicodeDecodeError: bytes that are not UTF-8 (a ValueError).
     """
     return [c.decode("utf-8") if isinstance(c, bytes) else str(c) for c in np.ravel(stored).tolist()]
-
-
-def _key_list(names: list[str]) -> str:
-    shown = ", ".join(repr(n) for n in sorted(names)[:20])
-    return f"[{shown}{', …' if len(names) > 20 else ''}]" if names else "no datasets at all"
 
 
 def load_npz(path: str | os.PathLike, x_key: str = "X", y_key: str = "y") -> tuple[np.ndarray, np.ndarray]:
@@ -143,63 +85,11 @@ def load_npz(path: str | os.PathLike, x_key: str = "X", y_key: str = "y") -> tup
     return X, y
 
 
-def read_npz(path: str | os.PathLike, keys: tuple[str, ...], optional: tuple[str, ...] = ()) -> list[Any]:
-    """The arrays ``keys`` (then ``optional`` ones, None when absent) of one .npz archive, as
-    stored; object arrays are refused (``allow_pickle=False``).
-
-    Raises:
-        FileNotFoundError: ``path`` does not exist.
-        ValueError: the file is not an .npz archive; a key is missing (the message lists the keys
-            it holds); an array cannot be read.
-    """
-    expected = f"expected an .npz archive (np.savez) with arrays {list(keys)}"
-    file = existing_file(path, ".npz file", expected)
-    with open(file, "rb") as f:
-        start = f.read(4)
-    if start[:2] != b"PK":  # every zip archive starts with a "PK" record
-        found = start.hex(" ") if start else "none (the file is empty)"
-        raise ValueError(f"{str(file)!r} is not an .npz archive: first bytes {found}; {expected}")
-    try:
-        archive = np.load(file, allow_pickle=False)
-    except Exception as error:  # zipfile.BadZipFile, OSError, ValueError, EOFError, ...
-        raise ValueError(f"{str(file)!r} cannot be read as an .npz archive ({error}); {expected}") from None
-    if not isinstance(archive, np.lib.npyio.NpzFile):  # pragma: no cover - a zip is always an NpzFile
-        raise ValueError(f"{str(file)!r} holds a single array, not an archive; {expected}")
-    with archive:
-        missing = [key for key in keys if key not in archive.files]
-        if missing:
-            raise ValueError(
-                f"{str(file)!r} has no array {', '.join(map(repr, missing))}; {expected}; the archive "
-                f"holds {_key_list(archive.files)}"
-            )
-        values = []
-        for key in (*keys, *optional):
-            if key not in archive.files:
-                values.append(None)
-                continue
-            try:
-                values.append(archive[key])
-            except ValueError as error:
-                if "allow_pickle" in str(error):
-                    raise ValueError(
-                        f"{str(file)!r}: {key!r} is an object array, which only unpickling can read, and "
-                        "deepmat never unpickles (it can run arbitrary code); save numbers, e.g. "
-                        "np.savez(path, X=X.astype(np.float64), y=y.astype(np.int64))"
-                    ) from None
-                raise ValueError(f"{str(file)!r}: {key!r} cannot be read ({error})") from None
-            except Exception as error:  # a corrupt member: BadZipFile, zlib.error, EOFError, ...
-                raise ValueError(f"{str(file)!r}: {key!r} cannot be read ({error}); {expected}") from None
-    return values
-
-
 def _check_pair(source: str, x_key: str, X: Any, y_key: str, y: Any) -> None:
-    """Raise unless ``X`` and ``y`` are numeric arrays with as many samples each."""
+    """Raise unless ``X`` and ``y`` are numeric arrays, not empty, with as many samples each."""
     for key, value in ((x_key, X), (y_key, y)):
-        if not isinstance(value, np.ndarray) or value.dtype.kind not in "biuf" or value.ndim == 0:
-            raise ValueError(
-                f"{source!r}: {key!r} is {describe(value)}; expected an array of numbers with one "
-                "sample per row"
-            )
+        check_numbers(source, key, value)
+        check_not_empty(source, key, value)
     if X.shape[0] != y.shape[0]:
         raise ValueError(
             f"{source!r}: {x_key!r} holds {X.shape[0]} samples {X.shape} but {y_key!r} holds "
@@ -278,10 +168,13 @@ def _parse_csv(
     features, labels = array("d"), array("d")
     n_columns = n_rows = label_index = first_line = 0
     header: list[str] | None = None
+    limit = max_load_bytes()
+    record: list[str] = []  # the lines of the record being parsed, for messages
     try:
         with open(file, newline="", encoding="utf-8-sig") as f:
-            reader = csv.reader(f, delimiter=delimiter)
+            reader = csv.reader(_lines(f, record, limit, name), delimiter=delimiter)
             for row in reader:
+                record.clear()
                 if not any(cell.strip() for cell in row):
                     continue  # a blank line
                 line = reader.line_num
@@ -306,9 +199,18 @@ def _parse_csv(
                     labels.append(values.pop(label_index))
                 features.extend(values)
                 n_rows += 1
+                if (n_bytes := 8 * (len(features) + len(labels))) > limit:
+                    check_allocation(repr(name), f"the numbers up to line {line} need", n_bytes)
     except UnicodeDecodeError as error:
         raise ValueError(f"{name!r} is not UTF-8 text ({error}); expected a CSV file of numbers") from None
     except csv.Error as error:
+        if "field larger than field limit" in str(error):
+            cells = _cells_before_long_one("".join(record), delimiter, csv.field_size_limit())
+            raise ValueError(
+                f"{name!r}, line {reader.line_num}, column {cells + 1}: a cell of more than "
+                f"{csv.field_size_limit()} characters (the csv module's field_size_limit()); expected "
+                "numeric cells"
+            ) from None
         raise ValueError(
             f"{name!r} cannot be read as CSV ({error}); expected a CSV file of numbers"
         ) from None
@@ -317,6 +219,36 @@ def _parse_csv(
         raise ValueError(f"{name!r} {what}; expected lines of {delimiter!r}-separated numbers")
     X = np.frombuffer(features, dtype=np.float64).reshape(n_rows, -1)  # no copy
     return X, np.frombuffer(labels, dtype=np.float64)
+
+
+def _lines(f: Any, record: list[str], limit: int, name: str) -> Iterator[str]:
+    """The lines of the text file ``f``, each also appended to ``record``; a line of more than
+    ``limit`` characters is a ValueError (read no further than that)."""
+    for number in itertools.count(1):
+        text = f.readline(limit + 1)
+        if not text:
+            return
+        if len(text) > limit:
+            check_allocation(repr(name), f"line {number} needs at least", len(text))
+        record.append(text)
+        yield text
+
+
+def _cells_before_long_one(text: str, delimiter: str, field_limit: int) -> int:
+    """How many cells of the record ``text`` come before the first of more than ``field_limit``
+    characters (delimiters between double quotes do not count)."""
+    cells = length = 0
+    quoted = False
+    for char in text:
+        if char == '"':
+            quoted = not quoted
+        elif char == delimiter and not quoted:
+            cells, length = cells + 1, 0
+            continue
+        length += 1
+        if length > field_limit:
+            break
+    return cells
 
 
 def _numbers(row: list[str]) -> list[float] | None:
@@ -377,21 +309,31 @@ def load_split(path: str | os.PathLike, dtype: str = "float32", classes: list[st
         ImportError: h5py is not installed (HDF5 files).
     """
     resolved = check_dtype_name(dtype)
-    read = read_hdf5 if Path(path).suffix.lower() in HDF5_SUFFIXES else read_npz
-    X_train, y_train, X_test, y_test, stored_classes = read(path, SPLIT_KEYS, ("classes",))
+    if Path(path).suffix.lower() in HDF5_SUFFIXES:
+        arrays = read_hdf5(path, SPLIT_KEYS, ("classes",), text=("classes",))
+    else:
+        arrays = read_npz(path, SPLIT_KEYS, ("classes",))
+    X_train, y_train, X_test, y_test, stored_classes = arrays
     parts = []
     for part, X, y in (("train", X_train, y_train), ("test", X_test, y_test)):
         _check_pair(str(path), f"X_{part}", X, f"y_{part}", y)
         rows = X.reshape(X.shape[0], -1)
+        check_allocation(
+            repr(str(path)), f"'X_{part}' as {resolved.name} needs", rows.size * resolved.itemsize
+        )
         X = scale(rows, 255, resolved) if rows.dtype == np.uint8 else rows.astype(resolved, copy=False)
         y = y.reshape(-1) if y.ndim == 2 and 1 in y.shape else y  # (m, 1) labels
         y = y.astype(np.int64, copy=False) if y.dtype.kind in "biu" else y
         parts.append((X, y))
     (X_train, y_train), (X_test, y_test) = parts
     if classes is None and stored_classes is not None:
-        classes = decode_names(stored_classes)
-    if classes is None:
-        classes = label_names(y_train, y_test)
+        try:
+            classes = decode_names(stored_classes)
+        except UnicodeDecodeError as error:
+            raise ValueError(
+                f"{str(path)!r}: 'classes' holds names that are not UTF-8 ({error}); expected class names"
+            ) from None
+    classes = class_names({f"{str(path)!r} 'y_train'": y_train, "'y_test'": y_test}, classes)
     return Dataset(X_train, y_train, X_test, y_test, classes=classes)
 
 
@@ -417,7 +359,9 @@ def read_samples(path: str | os.PathLike, n_features: int) -> tuple[np.ndarray, 
             raise ValueError(
                 f"{str(path)!r}: 'X' is {X.dtype} {X.shape}; expected numbers, one sample per row"
             )
+        check_not_empty(str(path), "X", X)
         X = X.reshape(X.shape[0], -1) if X.ndim > 1 else X.reshape(1, -1)
+        check_allocation(repr(str(path)), "'X' as float64 needs", X.size * 8)
         X = X / 255.0 if X.dtype == np.uint8 else X.astype(np.float64)
     else:
         X = load_csv_rows(path)
