@@ -200,7 +200,7 @@ def available_memory() -> int | None:
 def format_bytes(n: float) -> str:
     """``21.3 GiB``: a byte count in binary units, 3 significant digits."""
     for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
-        if n < 1024 or unit == "PiB":
+        if n < 1024:
             return f"{n:.3g} {unit}"
         n /= 1024
-    return f"{n:.3g} PiB"  # pragma: no cover - the loop returns
+    return f"{n:.3g} EiB"

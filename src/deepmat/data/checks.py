@@ -29,7 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
-from deepmat._checks import check_number
+from deepmat._checks import check_number, format_bytes
 
 #: How to install the optional packages of the loaders (h5py, Pillow, scikit-learn).
 INSTALL_ADVICE = "install it with: pip install deepmat[data]"
@@ -91,12 +91,7 @@ def size_text(n_bytes: int) -> str:
     (declared by a header, never allocated) only the power of two, ``"about 2^8160 bytes"``."""
     if n_bytes >= 1 << 70:  # a float would overflow (IDX: 255 dimensions of 2**32 - 1)
         return f"about 2^{n_bytes.bit_length() - 1} bytes"
-    value = float(n_bytes)
-    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB"):
-        if value < 1024:
-            return f"{n_bytes} bytes" if unit == "bytes" else f"{n_bytes} bytes ({value:.3g} {unit})"
-        value /= 1024
-    return f"{n_bytes} bytes ({value:.3g} EiB)"
+    return f"{n_bytes} bytes" if n_bytes < 1024 else f"{n_bytes} bytes ({format_bytes(n_bytes)})"
 
 
 def check_allocation(name: str, what: str, n_bytes: int) -> None:
