@@ -438,6 +438,30 @@ def test_layers_that_do_not_fit_the_data_say_what_it_needs():
 
 
 @pytest.mark.parametrize(
+    ("layers", "expected"),
+    [
+        ("64", [64, 64, 10]),  # one size is always a hidden layer, even n[0]'s
+        ("10", [64, 10, 10]),  # … even n[L]'s
+        ("32,16", [64, 32, 16, 10]),  # neither end is the data's: hidden sizes
+        ("64,10", [64, 10]),  # n[0] … n[L]: every size
+        ("64,32,10", [64, 32, 10]),
+        # one end is the data's, the other not: a full list with a wrong size, refused
+        ("64,32", "--layers ends with 32 but the data has 10 classes"),
+        ("32,10", "--layers starts with 32 but the data has 64 features"),
+    ],
+)
+def test_layers_are_hidden_sizes_unless_they_run_from_n0_to_nL(layers, expected):
+    parser = cli.build_parser()
+    config = cli.settle(cli.gather_config(parser.parse_args(["train", "--layers", layers])))
+    if isinstance(expected, str):
+        with pytest.raises(ValueError, match=re.escape(expected)):
+            cli.fit_to_data(config, 64, [str(i) for i in range(10)], main_job=False)
+        return
+    cli.fit_to_data(config, 64, [str(i) for i in range(10)], main_job=False)
+    assert config.values["model"]["layers"] == expected
+
+
+@pytest.mark.parametrize(
     ("content", "expected"),
     [
         ("[train]\nlr = 0.1\n", "unknown key 'lr' in [train]; valid keys: epochs, batch_size, optimizer"),

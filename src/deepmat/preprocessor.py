@@ -222,6 +222,8 @@ class Preprocessor:
             self.denominator = np.where(span > 0, span, 1.0)
         elif self.scaling == "divide":
             self.denominator = np.full(n, self.divide_by)
+            if numbers.size:  # pixels: one range for the whole picture (a dark corner may be lit)
+                self.low, self.high = np.full(n, numbers.min()), np.full(n, numbers.max())
 
     # -- transforming ------------------------------------------------------------------
 
@@ -260,43 +262,74 @@ class Preprocessor:
         values never seen in training."""
         self._need_fit()
         resolved = check_dtype_name(dtype)
+        numbers_only = all(column.kind == "number" for column in self.columns)
+        if numbers_only and isinstance(raw, np.ndarray) and raw.dtype.kind in "biuf" and raw.ndim == 2:
+            if raw.shape[1] != len(self.columns):
+                raise ValueError(f"the rows have {raw.shape[1]} columns; expected {len(self.columns)}")
+            return self._transform_numbers(raw, resolved, warn)  # whole-array (pictures)
         _, arrays, _ = self._raw_columns(raw, self.names)
         m = arrays[0].shape[0] if arrays else 0
+        number_columns = [
+            _as_numbers(column.name, values)
+            for column, values in zip(self.columns, arrays, strict=True)
+            if column.kind == "number"
+        ]
+        numbers = self._transform_numbers(
+            np.column_stack(number_columns) if number_columns else np.zeros((m, 0)), resolved, warn
+        )
         out = np.empty((m, self.n_features), dtype=resolved)
         position, number = 0, 0
-        far: list[str] = []
         for column, values in zip(self.columns, arrays, strict=True):
             if column.kind == "text":
                 self._one_hot(column, values, out[:, position : position + column.width], warn)
             else:
-                numbers = _as_numbers(column.name, values)
-                missing = np.isnan(numbers)
-                if missing.any():
-                    if column.fill is None:
-                        _missing_error(column.name, int(np.argmax(missing)))
-                    numbers = np.where(missing, column.fill, numbers)
-                low, high = self.low[number], self.high[number]
-                span = max(high - low, abs(high), abs(low)) or 1.0  # a column of zeros: 1
-                outside = (numbers < low - span) | (numbers > high + span)
-                if warn and outside.any():
-                    far.append(
-                        f"{column.name!r} ({numbers.min():g} to {numbers.max():g}; trained on {low:g} to {high:g})"
-                    )
-                # in the output's dtype, operation by operation, as the ONNX graph computes it
-                column_values = numbers.astype(resolved)
-                if self.offset[number]:
-                    column_values -= resolved.type(self.offset[number])
-                np.divide(column_values, resolved.type(self.denominator[number]), out=out[:, position])
+                out[:, position] = numbers[:, number]
                 number += 1
             position += column.width
-        if far:
-            warnings.warn(
-                f"values far outside the training range in {', '.join(far[:5])}: the network never saw such "
-                "inputs and its answers to them mean little (are they scaled as the training data was?)",
-                UserWarning,
-                stacklevel=3,
-            )
         return out
+
+    def _transform_numbers(self, raw: np.ndarray, resolved: np.dtype, warn: bool) -> np.ndarray:
+        """The number columns ``(m, n_numbers)``: missing values filled, the range checked, then
+        (x − offset) / denominator in ``resolved``, operation by operation as the ONNX graph
+        computes it."""
+        numbers = raw.astype(np.float64) if raw.dtype.kind != "f" else raw
+        missing = np.isnan(numbers)
+        if missing.any():
+            number_columns = [c for c in self.columns if c.kind == "number"]
+            row, j = (int(i) for i in np.argwhere(missing)[0])
+            if number_columns[j].fill is None:
+                _missing_error(number_columns[j].name, row)
+            fills = np.array([np.nan if c.fill is None else float(c.fill) for c in number_columns])
+            numbers = np.where(missing, fills, numbers)
+        if np.isinf(numbers).any():
+            row, j = (int(i) for i in np.argwhere(np.isinf(numbers))[0])
+            raise ValueError(f"row {row}, number column {j}: {numbers[row, j]} is not a finite number")
+        if warn and numbers.size:
+            self._warn_far(numbers)
+        out = numbers.astype(resolved)
+        if self.offset.any():
+            out -= self.offset.astype(resolved)
+        np.divide(out, self.denominator.astype(resolved), out=out)
+        return out
+
+    def _warn_far(self, numbers: np.ndarray) -> None:
+        """Warn about number columns with values beyond the training range's own width."""
+        low, high = numbers.min(axis=0), numbers.max(axis=0)
+        span = np.maximum(self.high - self.low, np.maximum(np.abs(self.high), np.abs(self.low)))
+        span = np.where(span > 0, span, 1.0)  # a column of zeros: 1
+        far = np.flatnonzero((low < self.low - span) | (high > self.high + span))
+        if far.size:
+            names = [c.name for c in self.columns if c.kind == "number"]
+            shown = ", ".join(
+                f"{names[j]!r} ({low[j]:g} to {high[j]:g}; trained on {self.low[j]:g} to {self.high[j]:g})"
+                for j in far[:5]
+            )
+            warnings.warn(
+                f"values far outside the training range in {shown}: the network never saw such inputs "
+                "and its answers to them mean little (are they scaled as the training data was?)",
+                UserWarning,
+                stacklevel=4,
+            )
 
     @staticmethod
     def _one_hot(column: Column, values: np.ndarray, out: np.ndarray, warn: bool) -> None:

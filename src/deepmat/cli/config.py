@@ -122,7 +122,8 @@ OPTIONS: tuple[Option, ...] = (
            _bars(lambda: TABLE_SCALINGS)),
     Option("model", "layers", values.layers,
            "layer sizes n[0],…,n[L] (the data's features first, its classes last: 1 for 2 classes with "
-           "sigmoid), or only the hidden sizes, the data giving n[0] and n[L]", "--layers", "784,256,10"),
+           "sigmoid), or only the hidden sizes (a single size always is), the data giving n[0] and n[L]",
+           "--layers", "784,256,10"),
     Option("model", "activation", values.choice("activation", hidden_activations), "hidden activation g[1..L-1]",
            "--activation", _bars(hidden_activations), default="relu"),
     Option("model", "output_activation", values.choice("output activation", lambda: PROBABILITY_OUTPUTS[::-1]),
@@ -364,8 +365,9 @@ def fit_to_data(config: Config, n_features: int, classes: list[str], main_job: b
         model["layers"] = [n_features, *hidden, need]
         return
     where = config.source("model", "layers")
-    if layers[0] != n_features and (len(layers) < 2 or layers[-1] != need):
-        model["layers"] = [n_features, *layers, need]  # the hidden sizes: the data gives n[0] and n[L]
+    if len(layers) < 2 or (layers[0] != n_features and layers[-1] != need):
+        # the hidden sizes (one size always is): the data gives n[0] and n[L]
+        model["layers"] = [n_features, *layers, need]
         return
     if layers[0] != n_features:
         raise ValueError(

@@ -10,6 +10,7 @@ from typing import Any
 from deepmat.cli.config import OPTION, datasets_text
 from deepmat.cli.runs import class_table
 from deepmat.cli.sources import (
+    as_model_reads,
     check_model_data,
     class_count,
     in_model_classes,
@@ -63,13 +64,13 @@ def run(args: argparse.Namespace) -> int:
     net, path = load_model(args.model)
     name, data_dir, table = data_settings(args, path)
     dataset, line, name = load_data(name, data_dir, net.dtype.name, table=table)
+    dataset = as_model_reads(net, dataset)
     k = class_count(dataset)
     y_test, classes = dataset.y_test, list(dataset.classes)
+    check_model_data(net, dataset.X_test, None if net.preprocessor else k, f"the data {name!r}")
     if net.preprocessor is not None:  # the model reads raw rows: its own classes, in its own order
-        y_test, classes = in_model_classes(net, dataset)
-        k = len(classes)
-    else:
-        check_model_data(net, dataset.X_test.shape[1], k, f"the data {name!r}")
+        mapping, classes = in_model_classes(net, dataset)
+        y_test, k = mapping[y_test], len(classes)
     result = classification_report(net, dataset.X_test, y_test, classes)
     if args.json:
         report = {

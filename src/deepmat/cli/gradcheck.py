@@ -8,7 +8,8 @@ import argparse
 import numpy as np
 
 from deepmat.cli.config import datasets_text
-from deepmat.cli.sources import check_model_data, class_count, network_from
+from deepmat.cli.sources import check_model_data, class_count, in_model_classes, network_from
+from deepmat.data.dataset import take_rows
 
 #: samples of random data, and entries checked per parameter
 GRADCHECK_SAMPLES = 8
@@ -39,11 +40,14 @@ def run(args: argparse.Namespace) -> int:
     n_in, n_out = net.layer_dims[0], net.layer_dims[-1]
     if dataset is not None:
         k = class_count(dataset)
-        check_model_data(net, dataset.X_train.shape[1], k, "the data")
+        check_model_data(net, dataset.X_train, None if net.preprocessor else k, "the data")
+        mapping = np.arange(k)
+        if net.preprocessor is not None:  # the network reads raw rows, and its own classes
+            mapping = in_model_classes(net, dataset)[0]
         rows = rng.choice(
             dataset.X_train.shape[0], size=min(GRADCHECK_SAMPLES, dataset.X_train.shape[0]), replace=False
         )
-        X, y = dataset.X_train[rows], dataset.y_train[rows]
+        X, y = take_rows(dataset.X_train, rows), mapping[dataset.y_train[rows]]
         what = f"{len(rows)} samples of the data"
     else:
         X = rng.random((GRADCHECK_SAMPLES, n_in))

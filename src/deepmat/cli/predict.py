@@ -55,28 +55,27 @@ def inputs(source: str, net: Network) -> tuple[Any, list[str]]:
             f"the model reads a table's columns ({', '.join(pre.names[:6])}…): give a .csv, .tsv or .parquet "
             f"file of rows; received {str(path)!r}"
         )
-    rows, labels = _number_rows(path, net.layer_dims[0] if pre is None else _picture_features(pre))
-    return (rows if pre is None else pre.unit_rows(rows)), labels
+    return _number_rows(path, net.layer_dims[0], pre)
 
 
-def _picture_features(pre: Any) -> int:
-    return int(np.prod(pre.picture_shape))
-
-
-def _number_rows(path: Path, n_features: int) -> tuple[np.ndarray, list[str]]:
+def _number_rows(path: Path, n_features: int, pre: Any) -> tuple[np.ndarray, list[str]]:
+    """Pictures read in [0, 1] (as the levels a model that scales its own inputs takes), or
+    an .npz/.csv's rows as stored (the levels such a model takes; in [0, 1] for one that does
+    not)."""
+    picture_rows = pre.unit_rows if pre is not None else (lambda rows: rows)
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
         if not files:
             raise FileNotFoundError(f"folder {str(path)!r} holds no pictures ({', '.join(IMAGE_SUFFIXES)})")
-        return np.vstack([image_row(p, n_features) for p in files]), [str(p) for p in files]
+        return picture_rows(np.vstack([image_row(p, n_features) for p in files])), [str(p) for p in files]
     if not path.is_file():
         raise FileNotFoundError(
             f"input {str(path)!r} does not exist; expected a picture (PNG/JPEG), an .npz (key X), a .csv "
             "or a folder of pictures"
         )
     if path.suffix.lower() in (".npz", ".csv"):
-        return read_samples(path, n_features)
-    return image_row(path, n_features), [str(path)]
+        return read_samples(path, n_features, raw=pre is not None)
+    return picture_rows(image_row(path, n_features)), [str(path)]
 
 
 def run(args: argparse.Namespace) -> int:

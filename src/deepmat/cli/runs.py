@@ -103,6 +103,8 @@ def write_plots(
         return []
     wrong = np.flatnonzero(test["predicted"] != dataset.y_test)[:25]
     pictures = np.asarray(dataset.X_test[wrong], dtype=np.float64).reshape(len(wrong), *shape)
+    if pre is not None and pre.scaling == "divide":  # stored levels, shown in [0, 1]
+        pictures /= pre.divide_by
     plot_misclassified(
         pictures, dataset.y_test[wrong], test["predicted"][wrong], classes, out / "misclassified.png"
     )

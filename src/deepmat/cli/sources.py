@@ -3,6 +3,7 @@ folder), and the network a model file or config file describes."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -29,18 +30,20 @@ def load_data(
 
     ``main_job``: no data was asked for: Fashion-MNIST where it is installed, else digits.
     ``table``: the ``[data]`` settings of a table file (``target``, ``impute``, ``scale``);
-    its Dataset then holds raw columns and the preprocessor that reads them."""
+    its Dataset then holds raw columns and the preprocessor that reads them. Pictures are
+    read at their stored levels (0..255, the digits' 0..16) with the preprocessor that
+    divides them, so that a model trained on them takes pictures as they are stored."""
     if main_job:
         fashion, digits = data.DATASETS["fashion-mnist"], data.DATASETS["digits"]
         if data_dir is not None or Path(fashion.default_dir()).is_dir():
             name, data_dir = fashion.name, data_dir or fashion.default_dir()
         else:
-            dataset = data.load_dataset(digits.name, dtype=dtype)
+            dataset = data.load_dataset(digits.name, dtype=dtype, raw=True)
             line = f"data: {digits.title} ({fashion.title} not installed: {fashion.install})"
             return dataset, line, digits.name
     key = data.dataset_key(name)
     info = data.DATASETS[key] if key is not None else None
-    kwargs: dict[str, Any] = {"dtype": dtype}
+    kwargs: dict[str, Any] = {"dtype": dtype, "raw": True}
     if data_dir is not None:
         if info is None or not info.takes_dir:
             raise ValueError(
@@ -92,15 +95,18 @@ def model_classes(net: Network) -> int:
     return 2 if net.output_activation == "sigmoid" and n_out == 1 else n_out
 
 
-def check_model_data(net: Network, n_features: int, n_classes: int, what: str) -> None:
-    """Refuse data whose features or classes do not match the model's."""
-    if net.layer_dims[0] != n_features:
-        raise ValueError(
-            f"the model takes {net.layer_dims[0]} features per sample but {what} has {n_features}"
-        )
+def check_model_data(net: Network, X: Any, n_classes: int | None, what: str) -> None:
+    """Refuse data whose features or classes do not match the model's. An array's columns are
+    the features the model reads (before its own preprocessing, when it carries one; a table's
+    columns are matched by name as that preprocessing reads them); ``n_classes=None``: the
+    classes are matched by name (:func:`in_model_classes`)."""
+    pre = net.preprocessor
+    width = net.layer_dims[0] if pre is None else len(pre.columns)
+    if isinstance(X, np.ndarray) and X.shape[1] != width:
+        raise ValueError(f"the model takes {width} features per sample but {what} has {X.shape[1]}")
     if not net.is_classifier:
         raise ValueError(f"the model's output is {net.output_activation!r} (a regressor), not a classifier")
-    if model_classes(net) != n_classes:
+    if n_classes is not None and model_classes(net) != n_classes:
         raise ValueError(f"the model tells {model_classes(net)} classes apart but {what} has {n_classes}")
 
 
@@ -139,8 +145,9 @@ def model_class_names(net: Network, model_path: Path) -> list[str] | None:
 
 
 def in_model_classes(net: Network, dataset: Any) -> tuple[np.ndarray, list[str]]:
-    """The test labels of ``dataset`` as indices of the model's own classes (its
-    preprocessing's names), and those names; a class the model does not know is refused."""
+    """``(mapping, names)``: ``mapping[label]`` is the model's own index of the data's class
+    ``label`` (by the names its preprocessing keeps), and ``names`` the model's class names; a
+    class the model does not know is refused. Index labels with it: ``mapping[dataset.y_test]``."""
     names = net.preprocessor.class_names or [str(i) for i in range(model_classes(net))]
     if len(names) != model_classes(net):
         raise ValueError(f"the model tells {model_classes(net)} classes apart but names {len(names)}")
@@ -148,8 +155,27 @@ def in_model_classes(net: Network, dataset: Any) -> tuple[np.ndarray, list[str]]
     unknown = sorted(set(dataset.classes) - set(index))
     if unknown:
         raise ValueError(f"the data has classes {unknown[:5]} the model does not know; it knows {names[:10]}")
-    mapping = np.array([index[c] for c in dataset.classes], dtype=np.int64)
-    return mapping[dataset.y_test], list(names)
+    return np.array([index[c] for c in dataset.classes], dtype=np.int64), list(names)
+
+
+def as_model_reads(net: Network, dataset: Any) -> Any:
+    """``dataset`` as ``net`` reads it. The loaders give raw rows (pictures' stored levels, a
+    table's columns) with the transform that reads them; a model that carries its own
+    preprocessing takes those rows as they are. A model without one (saved before models
+    carried it, or built from a config) takes transformed rows: the data's transform, fitted
+    on its training rows, gives them."""
+    pre = dataset.preprocessor
+    if net.preprocessor is not None or pre is None:
+        return dataset
+    pre = pre.copy()
+    if not pre.fitted:
+        pre.fit(dataset.X_train)
+    return dataclasses.replace(
+        dataset,
+        X_train=pre.transform(dataset.X_train, net.dtype, warn=False),
+        X_test=pre.transform(dataset.X_test, net.dtype, warn=False),
+        preprocessor=None,
+    )
 
 
 def run_classes(model_path: Path) -> list[str] | None:
@@ -175,8 +201,9 @@ def network_from(
     path = Path(source)
     if not is_config(path):
         net = load_model(source)[0]
-        dataset = load_data(data_name, data_dir, net.dtype.name)[0] if data_name is not None else None
-        return net, dataset
+        if data_name is None:
+            return net, None
+        return net, as_model_reads(net, load_data(data_name, data_dir, net.dtype.name)[0])
     config = read_config_file(path)
     if data_name is not None:
         config.set("data", "name", data_name, "--data")
@@ -189,7 +216,13 @@ def network_from(
         main_job = "name" not in data_cfg
         dataset = load_data(data_cfg.get("name", ""), data_cfg.get("dir"), model["dtype"], main_job)[0]
         class_count(dataset)
-        fit_to_data(config, dataset.X_train.shape[1], list(dataset.classes), main_job)
-    else:
-        layers_without_data(config)
-    return build_network(config), dataset
+        pre = dataset.preprocessor
+        if pre is not None:  # raw rows: the network takes them through their transform
+            pre.fit(dataset.X_train)
+        n_features = pre.n_features if pre is not None else dataset.X_train.shape[1]
+        fit_to_data(config, n_features, list(dataset.classes), main_job)
+        net = build_network(config)
+        net.preprocessor = pre
+        return net, dataset
+    layers_without_data(config)
+    return build_network(config), None

@@ -165,18 +165,24 @@ def _fashion_mnist_dir() -> str:
     return FASHION_MNIST_DIR
 
 
-def _mnist_by_name(data_dir: str | os.PathLike | None = None, dtype: str = "float32") -> Dataset:
+def _mnist_by_name(
+    data_dir: str | os.PathLike | None = None, dtype: str = "float32", raw: bool = False
+) -> Dataset:
     if data_dir is None:
         raise ValueError(
             "load_dataset('mnist') needs data_dir=, the folder holding the four MNIST IDX files "
             f"({IDX_FILES_TEXT})"
         )
-    return load_mnist(data_dir, dtype)
+    return load_mnist(data_dir, dtype, raw)
 
 
-def _cat_by_name(data_dir: str | os.PathLike | None = None, dtype: str = "float64") -> Dataset:
+def _cat_by_name(
+    data_dir: str | os.PathLike | None = None, dtype: str = "float64", raw: bool = False
+) -> Dataset:
     resolved = check_dtype_name(dtype)
-    cat = load_catvnoncat(data_dir)
+    cat = load_catvnoncat(data_dir, raw)
+    if raw:
+        return cat
     return dataclasses.replace(
         cat, X_train=cat.X_train.astype(resolved, copy=False), X_test=cat.X_test.astype(resolved, copy=False)
     )
@@ -251,6 +257,11 @@ def load_dataset(name_or_path: str | os.PathLike, **kwargs: Any) -> Dataset:
       becomes int64.
 
     Without names from the file or ``classes=``, integer labels are named '0', '1', ….
+
+    ``raw=True`` (every loader of pictures: the names, IDX folders, uint8 .npz/.h5 X): the
+    pictures' stored levels, not divided, and ``Dataset.preprocessor`` the transform that
+    divides them — give it to a :class:`~deepmat.Network` and the network takes pictures as
+    they are stored (what ``deepmat train`` does).
 
     Raises:
         ValueError: an unknown name (the message lists the valid ones), a file of another kind.

@@ -17,7 +17,7 @@ import numpy as np
 from deepmat.data.checks import check_allocation, existing_folder, optional_import
 from deepmat.data.dataset import Dataset
 from deepmat.data.hdf5 import MissingDatasets, read_hdf5
-from deepmat.data.images import PICTURE_SIZES
+from deepmat.data.images import PICTURE_SIZES, pixel_rows
 from deepmat.data.tables import decode_names
 
 #: Environment variable naming the folder that holds the two ``*_catvnoncat.h5`` files.
@@ -44,7 +44,7 @@ def default_cat_dir() -> Path:
     return repo_root.parent / "shared" / "data" / "catvnoncat"
 
 
-def load_catvnoncat(data_dir: str | os.PathLike | None = None) -> Dataset:
+def load_catvnoncat(data_dir: str | os.PathLike | None = None, raw: bool = False) -> Dataset:
     """Load ``train_catvnoncat.h5`` and ``test_catvnoncat.h5`` from ``data_dir``.
 
     Each picture ``(64, 64, 3)`` uint8 becomes one row of 12288 values in [0, 1]:
@@ -87,14 +87,21 @@ def load_catvnoncat(data_dir: str | os.PathLike | None = None) -> Dataset:
         check_allocation(
             repr(str(folder / CAT_FILES[split])), "its pictures as float64 need", images.size * 8
         )
+    if raw:  # the stored bytes; the model divides them by 255 itself
+        X_train, preprocessor = pixel_rows(images_train.reshape(images_train.shape[0], -1), np.float64, True)
+        X_test = images_test.reshape(images_test.shape[0], -1)
+    else:
+        X_train = images_train.reshape(images_train.shape[0], -1) / 255.0
+        X_test, preprocessor = images_test.reshape(images_test.shape[0], -1) / 255.0, None
     return Dataset(
-        X_train=images_train.reshape(images_train.shape[0], -1) / 255.0,
+        X_train=X_train,
         y_train=y_train,
-        X_test=images_test.reshape(images_test.shape[0], -1) / 255.0,
+        X_test=X_test,
         y_test=y_test,
         classes=classes,
         images_train=images_train,
         images_test=images_test,
+        preprocessor=preprocessor,
     )
 
 

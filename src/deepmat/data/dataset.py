@@ -25,6 +25,11 @@ def is_rows(X: Any) -> bool:
     return hasattr(X, "iloc") and getattr(X, "ndim", 0) == 2
 
 
+def take_rows(X: Any, rows: np.ndarray) -> Any:
+    """The rows ``rows`` (indices) of ``X``, an array or a table of rows."""
+    return X[rows] if isinstance(X, np.ndarray) else X.iloc[rows].reset_index(drop=True)
+
+
 @dataclass(frozen=True, eq=False)
 class Dataset:
     """A data set in row layout, split into a training and a test part.

@@ -10,10 +10,13 @@ import numpy as np
 from deepmat._checks import check_dtype_name, check_number
 from deepmat.data.dataset import Dataset
 from deepmat.data.idx import MNIST_CLASSES
-from deepmat.preprocessing import scale, train_val_split
+from deepmat.data.images import pixel_rows
+from deepmat.preprocessing import train_val_split
 
 
-def load_digits(dtype: str = "float32", test_fraction: float = 0.2, seed: int | None = 0) -> Dataset:
+def load_digits(
+    dtype: str = "float32", test_fraction: float = 0.2, seed: int | None = 0, raw: bool = False
+) -> Dataset:
     """scikit-learn's bundled 8×8 handwritten digits (1797 pictures, no download), split in two.
 
     Each picture's 64 grey levels 0..16 are divided by 16; the test set is ``test_fraction``
@@ -38,7 +41,7 @@ def load_digits(dtype: str = "float32", test_fraction: float = 0.2, seed: int | 
             "pip install scikit-learn (or pip install deepmat[data])"
         ) from error
     bunch = sklearn_load_digits()
-    X = scale(bunch.data, 16, resolved)
+    X, preprocessor = pixel_rows(bunch.data, resolved, raw, levels=16)
     y = np.asarray(bunch.target).astype(np.int64, copy=False)
     X_train, X_test, y_train, y_test = train_val_split(X, y, val_fraction=test_fraction, seed=seed)
-    return Dataset(X_train, y_train, X_test, y_test, classes=MNIST_CLASSES)
+    return Dataset(X_train, y_train, X_test, y_test, classes=MNIST_CLASSES, preprocessor=preprocessor)

@@ -29,7 +29,7 @@ from deepmat.data.checks import (
     size_text,
 )
 from deepmat.data.dataset import Dataset, class_names
-from deepmat.preprocessing import scale
+from deepmat.data.images import pixel_rows
 
 #: IDX type codes (the third byte of the file) and the NumPy dtypes they store, big-endian.
 IDX_TYPES: dict[int, np.dtype] = {
@@ -211,7 +211,9 @@ IDX_FILES = {
 IDX_FILES_TEXT = ", ".join(f"{name}[.gz]" for pair in IDX_FILES.values() for name in pair)
 
 
-def load_fashion_mnist(data_dir: str | os.PathLike = FASHION_MNIST_DIR, dtype: str = "float32") -> Dataset:
+def load_fashion_mnist(
+    data_dir: str | os.PathLike = FASHION_MNIST_DIR, dtype: str = "float32", raw: bool = False
+) -> Dataset:
     """Fashion-MNIST: 70000 28×28 grey-level pictures of clothes in 10 classes.
 
     Reads the four IDX files (``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``,
@@ -237,10 +239,12 @@ def load_fashion_mnist(data_dir: str | os.PathLike = FASHION_MNIST_DIR, dtype: s
         f"install the data with `{FASHION_MNIST_INSTALL}` (it puts them in "
         f"{FASHION_MNIST_DIR}) or pass data_dir= the folder that holds them"
     )
-    return _load_idx_folder(data_dir, dtype, FASHION_MNIST_CLASSES, "Fashion-MNIST", how, uint8_only=True)
+    return _load_idx_folder(
+        data_dir, dtype, FASHION_MNIST_CLASSES, "Fashion-MNIST", how, uint8_only=True, raw=raw
+    )
 
 
-def load_mnist(data_dir: str | os.PathLike, dtype: str = "float32") -> Dataset:
+def load_mnist(data_dir: str | os.PathLike, dtype: str = "float32", raw: bool = False) -> Dataset:
     """MNIST: 70000 28×28 grey-level pictures of handwritten digits.
 
     The same files, names and preparation as :func:`load_fashion_mnist`; MNIST is not packaged
@@ -255,7 +259,7 @@ def load_mnist(data_dir: str | os.PathLike, dtype: str = "float32") -> Dataset:
         ValueError: a file is not a valid IDX file, or images and labels do not agree.
     """
     how = "pass data_dir= the folder that holds the four MNIST IDX files"
-    return _load_idx_folder(data_dir, dtype, MNIST_CLASSES, "MNIST", how, uint8_only=True)
+    return _load_idx_folder(data_dir, dtype, MNIST_CLASSES, "MNIST", how, uint8_only=True, raw=raw)
 
 
 def _load_idx_folder(
@@ -265,6 +269,7 @@ def _load_idx_folder(
     what: str,
     how: str,
     uint8_only: bool = False,
+    raw: bool = False,
 ) -> Dataset:
     """The four IDX files of ``data_dir`` as a :class:`Dataset`; uint8 pictures are divided by
     255, other types only converted to ``dtype``; ``classes=None`` names labels '0', '1', …"""
@@ -302,12 +307,16 @@ def _load_idx_folder(
         check_allocation(
             repr(str(images_path)), f"its pictures as {resolved.name} need", rows.size * resolved.itemsize
         )
-        X = scale(rows, 255, resolved) if images.dtype == np.uint8 else rows.astype(resolved)
+        preprocessor = None
+        if images.dtype == np.uint8:  # bytes: /255, here or (raw) inside the model
+            X, preprocessor = pixel_rows(rows, resolved, raw)
+        else:
+            X = rows.astype(resolved)
         parts[split] = (X, y)
         del images, rows  # free each split's pictures before reading the next
     classes = class_names(labels_of, classes)
     (X_train, y_train), (X_test, y_test) = parts["train"], parts["test"]
-    return Dataset(X_train, y_train, X_test, y_test, classes=classes)
+    return Dataset(X_train, y_train, X_test, y_test, classes=classes, preprocessor=preprocessor)
 
 
 def _find_idx_file(folder: Path, name: str, what: str, how: str) -> Path:
@@ -324,7 +333,7 @@ def _find_idx_file(folder: Path, name: str, what: str, how: str) -> Path:
 
 
 def load_idx_folder(
-    path: str | os.PathLike, dtype: str = "float32", classes: list[str] | None = None
+    path: str | os.PathLike, dtype: str = "float32", classes: list[str] | None = None, raw: bool = False
 ) -> Dataset:
     """The four IDX files of MNIST's layout (:data:`IDX_FILES`, each may end in .gz) in the folder
     ``path``, as a :class:`~deepmat.data.Dataset`: ``X_train (m_train, n_features)``, ``y_train
@@ -338,4 +347,4 @@ def load_idx_folder(
         ValueError: a file is not a valid IDX file, or pictures and labels do not agree.
     """
     how = f"pass the folder that holds {IDX_FILES_TEXT}"
-    return _load_idx_folder(path, dtype, classes, "IDX data set", how)
+    return _load_idx_folder(path, dtype, classes, "IDX data set", how, raw=raw)

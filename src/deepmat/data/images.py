@@ -32,6 +32,8 @@ from typing import Any
 import numpy as np
 
 from deepmat.data.checks import check_allocation, existing_file, optional_import
+from deepmat.preprocessing import scale as divide_rows
+from deepmat.preprocessor import Preprocessor
 
 #: the file endings ``deepmat predict`` takes for pictures (in a folder of them)
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
@@ -96,6 +98,20 @@ def picture_sizes_text(separator: str = " = ", values: bool = False) -> str:
         f"{n}{separator}{size.description}{' ' + size.values if values and size.values else ''}"
         for n, size in PICTURE_SIZES.items()
     )
+
+
+def pixel_rows(
+    rows: np.ndarray, dtype: Any, raw: bool, levels: float = 255
+) -> tuple[np.ndarray, Preprocessor | None]:
+    """Pixel rows ``(m, n)`` of stored levels (0..255 bytes, the digits' 0..16) as a loader
+    returns them: divided by ``levels`` into [0, 1] in ``dtype``, with no preprocessor; or
+    (``raw``) as they are, with the :class:`~deepmat.preprocessor.Preprocessor` that divides
+    them inside a model (its picture shape from :data:`PICTURE_SIZES`), so that the model then
+    takes pictures' own levels."""
+    if not raw:
+        return divide_rows(rows, levels, dtype), None
+    size = PICTURE_SIZES.get(rows.shape[1])
+    return rows, Preprocessor(scaling="divide", divide_by=levels, picture_shape=size.shape if size else None)
 
 
 def load_image(path: str | os.PathLike, size: tuple[int, int] = (64, 64)) -> np.ndarray:

@@ -31,8 +31,8 @@ from deepmat._checks import check_dtype_name
 from deepmat.data.checks import check_allocation, existing_file, max_load_bytes
 from deepmat.data.dataset import Dataset, check_not_empty, check_numbers, class_names
 from deepmat.data.hdf5 import HDF5_SUFFIXES, read_hdf5
+from deepmat.data.images import pixel_rows
 from deepmat.data.npz import NPZ_SUFFIXES, read_npz
-from deepmat.preprocessing import scale
 
 #: What :func:`load_split` reads: the four arrays of a data set split in two.
 SPLIT_KEYS = ("X_train", "y_train", "X_test", "y_test")
@@ -293,7 +293,9 @@ def _label_index(label_column: int | str, header: list[str] | None, n_columns: i
     return int(label_column) % n_columns
 
 
-def load_split(path: str | os.PathLike, dtype: str = "float32", classes: list[str] | None = None) -> Dataset:
+def load_split(
+    path: str | os.PathLike, dtype: str = "float32", classes: list[str] | None = None, raw: bool = False
+) -> Dataset:
     """A :class:`~deepmat.data.Dataset` from an .npz or HDF5 file (told apart by
     :data:`HDF5_SUFFIXES`) holding the arrays ``X_train``, ``y_train``, ``X_test``, ``y_test``
     and optionally ``classes``.
@@ -314,14 +316,17 @@ def load_split(path: str | os.PathLike, dtype: str = "float32", classes: list[st
     else:
         arrays = read_npz(path, SPLIT_KEYS, ("classes",))
     X_train, y_train, X_test, y_test, stored_classes = arrays
-    parts = []
+    parts, preprocessor = [], None
     for part, X, y in (("train", X_train, y_train), ("test", X_test, y_test)):
         _check_pair(str(path), f"X_{part}", X, f"y_{part}", y)
         rows = X.reshape(X.shape[0], -1)
         check_allocation(
             repr(str(path)), f"'X_{part}' as {resolved.name} needs", rows.size * resolved.itemsize
         )
-        X = scale(rows, 255, resolved) if rows.dtype == np.uint8 else rows.astype(resolved, copy=False)
+        if rows.dtype == np.uint8:  # bytes: /255, here or (raw) inside the model
+            X, preprocessor = pixel_rows(rows, resolved, raw)
+        else:
+            X = rows.astype(resolved, copy=False)
         y = y.reshape(-1) if y.ndim == 2 and 1 in y.shape else y  # (m, 1) labels
         y = y.astype(np.int64, copy=False) if y.dtype.kind in "biu" else y
         parts.append((X, y))
@@ -334,16 +339,16 @@ def load_split(path: str | os.PathLike, dtype: str = "float32", classes: list[st
                 f"{str(path)!r}: 'classes' holds names that are not UTF-8 ({error}); expected class names"
             ) from None
     classes = class_names({f"{str(path)!r} 'y_train'": y_train, "'y_test'": y_test}, classes)
-    return Dataset(X_train, y_train, X_test, y_test, classes=classes)
+    return Dataset(X_train, y_train, X_test, y_test, classes=classes, preprocessor=preprocessor)
 
 
-def read_samples(path: str | os.PathLike, n_features: int) -> tuple[np.ndarray, list[str]]:
+def read_samples(path: str | os.PathLike, n_features: int, raw: bool = False) -> tuple[np.ndarray, list[str]]:
     """The samples to give a model of ``n_features`` inputs, from an .npz archive (key ``X``)
     or a CSV file (any other name): ``(X (n, n_features) float64, names)``, ``names[i]`` =
     ``"<file name>[i]"``.
 
     An .npz ``X`` is flattened to rows (one sample per row; a 1-D ``X`` is one sample) and
-    divided by 255 when it is uint8. A CSV file is read by :func:`load_csv_rows` (an optional
+    divided by 255 when it is uint8 (not when ``raw``: for a model that scales its own inputs). A CSV file is read by :func:`load_csv_rows` (an optional
     header line skipped); when it has ``n_features + 1`` columns, it is a labelled file and its
     last column, the label, is dropped.
 
@@ -362,7 +367,7 @@ def read_samples(path: str | os.PathLike, n_features: int) -> tuple[np.ndarray, 
         check_not_empty(str(path), "X", X)
         X = X.reshape(X.shape[0], -1) if X.ndim > 1 else X.reshape(1, -1)
         check_allocation(repr(str(path)), "'X' as float64 needs", X.size * 8)
-        X = X / 255.0 if X.dtype == np.uint8 else X.astype(np.float64)
+        X = X / 255.0 if X.dtype == np.uint8 and not raw else X.astype(np.float64)
     else:
         X = load_csv_rows(path)
         if X.shape[1] == n_features + 1:
