@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 # Debian packages: the real Fashion-MNIST files (/usr/share/datasets/fashion-mnist), and Open MPI
 # (mpirun, and the headers mpi4py builds against) for distributed training.
 apt_packages=(dataset-fashion-mnist openmpi-bin libopenmpi-dev)
+# For the tests only: the browser the playground's page is tested in (Playwright drives Debian's
+# /usr/bin/chromium; it downloads no browser of its own) and a font for its screenshots.
+apt_packages+=(chromium fonts-dejavu-core)
 missing=()
 for package in "${apt_packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

@@ -59,6 +59,22 @@ def seed(value: Any) -> int:
     return _integer(value, 0, "a seed, an integer ≥ 0")
 
 
+def port(value: Any) -> int:
+    number = _integer(value, 0, "a port, an integer from 0 (any free port) to 65535")
+    if number > 65535:
+        raise ValueError(f"expected a port, an integer from 0 (any free port) to 65535; received {value!r}")
+    return number
+
+
+def host(value: Any) -> str:
+    """A host name or address to listen on: letters, digits, '.', '-', ':' (IPv6)."""
+    if not isinstance(value, str) or not value or any(not (c.isalnum() or c in ".-:") for c in value):
+        raise ValueError(
+            f"expected a host name or address such as 127.0.0.1 or localhost; received {value!r}"
+        )
+    return value
+
+
 def verbose(value: Any) -> int:
     level = _integer(value, 0, "0, 1 or 2")
     if level > 2:
