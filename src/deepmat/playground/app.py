@@ -212,7 +212,7 @@ def create_app(host: str = "127.0.0.1", port: int = 8000, store: SessionStore | 
         return download(text, "playground_run.py", "text/x-python; charset=utf-8")
 
     def steps(key: str, session: Session) -> dict[str, Any]:
-        return stepthrough.step_through(session.net, session.X, session.data.y_train)
+        return stepthrough.step_through(session.net, session.X, session.data.y_train, session.batch_size)
 
     def health(key: str, session: Session) -> dict[str, Any]:
         return views.health(session.net, session.X, session.data.y_train, session.settings.features)

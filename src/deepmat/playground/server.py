@@ -14,7 +14,7 @@ from deepmat.playground.guard import ANY_ADDRESS
 
 
 def bind(host: str, port: int) -> socket.socket:
-    """A TCP socket bound to ``host``:``port`` (port 0: a free port the system picks).
+    """A TCP socket listening on ``host``:``port`` (port 0: a free port the system picks).
 
     Raises ``OSError`` naming the address when it cannot be had (in use, not this machine's)."""
     try:
@@ -25,6 +25,7 @@ def bind(host: str, port: int) -> socket.socket:
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
+        sock.listen(128)  # from now on a browser's connection waits for the server, never refused
     except OSError as error:
         sock.close()
         raise OSError(error.errno, f"cannot listen on {host}:{port}: {error.strerror or error}") from None

@@ -78,15 +78,16 @@ class Session:
     def train(self, steps: int, seconds: float = MAX_SECONDS) -> int:
         """Take up to ``steps`` iterations (at least one unless diverged), stopping early once
         ``seconds`` have passed; record the costs; return how many were taken. A cost that
-        becomes NaN or infinite restores the parameters of the slice's start and sets
-        :attr:`diverged` (training then stays stopped until the settings are applied again)."""
+        becomes NaN or infinite restores the parameters (and the count) of the slice's start, sets
+        :attr:`diverged` and returns 0 (training then stays stopped until the settings are applied
+        again)."""
         if self.diverged is not None:
             return 0
         net, trainer = self.net, self.trainer
         m, B, n_batches = self.X.shape[0], self.batch_size, self.batches_per_epoch
         deadline = time.monotonic() + seconds
         trainer.snapshot = (self.iteration // n_batches, {k: v.copy() for k, v in net.state_arrays().items()})
-        taken = 0
+        taken, first = 0, self.iteration
         try:
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"), net.training_workspace():
                 while taken < steps and (taken == 0 or time.monotonic() < deadline):
@@ -97,8 +98,9 @@ class Session:
                     trainer.train_step(self.X, self.Y, self.order, start, stop, where=(epoch, b, n_batches))
                     self.iteration += 1
                     taken += 1
-        except TrainingDiverged as error:
+        except TrainingDiverged as error:  # the parameters are the slice's first again
             self.diverged = str(error)
+            self.iteration, taken = first, 0
         self.record()
         return taken
 

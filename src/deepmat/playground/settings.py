@@ -135,7 +135,7 @@ CHECKS: dict[str, Any] = {
 
 def parse_settings(body: Any) -> Settings:
     """The :class:`Settings` of a request's JSON object: each given key checked, the others at
-    their defaults. Raises ``ValueError`` (or its subclass ``NumberTypeError``) naming the
+    their defaults (the loss: the output activation's canonical one). Raises ``ValueError`` (or its subclass ``NumberTypeError``) naming the
     setting, what it accepts and what it received: for an unknown key, a value out of bounds
     or of the wrong type, a loss the output activation cannot train with."""
     if not isinstance(body, dict):
@@ -144,6 +144,8 @@ def parse_settings(body: Any) -> Settings:
     if unknown:
         raise unknown_name("setting", unknown[0], CHECKS)
     values = {name: CHECKS[name](value) for name, value in body.items()}
+    if "loss" not in values:  # the output's own loss
+        values["loss"] = DEFAULT_LOSS[values.get("output", Settings.output)]
     settings = Settings(**values)
     if settings.loss not in losses_for(settings.output):
         raise ValueError(

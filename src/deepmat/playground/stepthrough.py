@@ -60,7 +60,8 @@ class _Group:
 
 
 def _parse(text: str) -> list[_Group]:
-    """The forward and backward groups of :func:`explain`'s text, with their vectorised lines."""
+    """The forward and backward groups of :func:`explain`'s text, with their vectorised lines
+    and their layer's dimension check."""
     groups: list[_Group] = []
     phase, form = "", ""
     for line in text.splitlines():
@@ -78,6 +79,9 @@ def _parse(text: str) -> list[_Group]:
             form = "vectorised" if line.strip().startswith("vectorised") else "one"
         elif groups and line.startswith("    "):
             (groups[-1].lines if form == "vectorised" else groups[-1].one_sample).append(line.strip())
+    checks = {g.l: g.check for g in groups if g.phase == "forward"}
+    for group in groups:  # the layer's check covers dW, db, dZ and dA too
+        group.check = group.check or checks.get(group.l, "")
     return groups
 
 
@@ -194,17 +198,17 @@ def _matrices(
     return found
 
 
-def step_through(net: Network, X: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+def step_through(net: Network, X: np.ndarray, y: np.ndarray, m: int = MAX_M) -> dict[str, Any]:
     """The step-through of one forward and backward pass of ``net`` on rows ``X`` ``(m, n[0])``
-    and labels ``y`` ``(m,)`` (the first :data:`MAX_M` are used): ``m``, ``layer_dims`` and a
+    and labels ``y``: the first ``m`` rows (a batch; :data:`MAX_M` at most). Returns ``m``, ``layer_dims``, a
     list of ``steps``, each ``{phase, l, title, check, equation, notes, matrices,
     one_sample}``, and the ``arrays`` they show, each ``{shape, values}`` (rows of values to 6
     significant digits) and sent once. ``matrices`` lists ``{name, array, transposed, shape,
     written, side}``: ``array`` an index into ``arrays``, shown transposed or not, ``shape``
     (rows, columns) as shown, ``written`` the shape the equation writes (None where it writes
     none; when given, always ``shape``), ``side`` "left" for the matrix the line defines."""
-    X, y = X[:MAX_M], y[:MAX_M]
-    m = X.shape[0]
+    m = min(m, MAX_M, X.shape[0])
+    X, y = X[:m], y[:m]
     queued, state = _compute(net, X, y)
     arrays = _Arrays()
     steps: list[dict[str, Any]] = []
