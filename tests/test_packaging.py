@@ -34,7 +34,7 @@ USUAL = ["loss", "accuracy", "val_loss", "val_accuracy", "lr", "time"]
 def test_import_deepmat_imports_no_optional_library():
     optional = (
         "matplotlib", "tqdm", "h5py", "PIL", "sklearn", "scipy", "pandas", "torch", "onnx", "onnxruntime",
-        "safetensors", "mpi4py", "pdoc", "deepmat.cli",
+        "safetensors", "mpi4py", "pdoc", "deepmat.cli", "starlette", "uvicorn", "deepmat.playground",
     )  # fmt: skip
     code = f"import sys, deepmat; print([m for m in {optional!r} if m in sys.modules])"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -60,6 +60,11 @@ def requirements(extra: str) -> set[str]:
 
 def test_the_cli_extra_is_what_deepmat_train_uses():
     assert {"safetensors", "matplotlib", "tqdm", "h5py", "pillow", "scikit-learn"} <= requirements("cli")
+
+
+def test_the_playground_extra_is_what_deepmat_playground_serves_with():
+    assert {"starlette", "uvicorn", "safetensors"} <= requirements("playground") <= requirements("all")
+    assert "playwright" in requirements("test")
 
 
 def test_all_includes_cli_and_the_tests_include_all_and_pdoc():
