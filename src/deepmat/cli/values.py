@@ -25,13 +25,18 @@ def choice(kind: str, options: Callable[[], Iterable[str]]) -> Callable[[Any], s
     return check
 
 
-def _integer(value: Any, minimum: int, what: str) -> int:
+def _integer(value: Any, minimum: int, what: str, maximum: int | None = None) -> int:
     if isinstance(value, str):
         try:
             value = int(value.strip())
         except ValueError:
             raise ValueError(f"expected {what}; received {value!r}") from None
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or value < minimum
+        or (maximum is not None and value > maximum)
+    ):
         raise ValueError(f"expected {what}; received {value!r}")
     return value
 
@@ -60,10 +65,7 @@ def seed(value: Any) -> int:
 
 
 def port(value: Any) -> int:
-    number = _integer(value, 0, "a port, an integer from 0 (any free port) to 65535")
-    if number > 65535:
-        raise ValueError(f"expected a port, an integer from 0 (any free port) to 65535; received {value!r}")
-    return number
+    return _integer(value, 0, "a port, an integer from 0 (any free port) to 65535", 65535)
 
 
 def host(value: Any) -> str:
@@ -76,10 +78,7 @@ def host(value: Any) -> str:
 
 
 def verbose(value: Any) -> int:
-    level = _integer(value, 0, "0, 1 or 2")
-    if level > 2:
-        raise ValueError(f"expected 0, 1 or 2; received {value!r}")
-    return level
+    return _integer(value, 0, "0, 1 or 2", 2)
 
 
 def positive_float(value: Any) -> float:
