@@ -114,6 +114,16 @@ def without(tmp_path: Path, *modules: str) -> dict[str, str]:
     return env
 
 
+def test_without_starlette_deepmat_playground_says_what_to_install(tmp_path):
+    command = [sys.executable, "-m", "deepmat", "playground", "--port", "0", "--no-browser"]
+    result = subprocess.run(
+        command, env=without(tmp_path, "starlette"), capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("deepmat: error: deepmat playground needs starlette and uvicorn")
+    assert "pip install 'deepmat[playground]'" in result.stderr and "Traceback" not in result.stderr
+
+
 TRAIN = [sys.executable, "-m", "deepmat", "train", "--data", "digits", "--epochs", "1"]
 
 
