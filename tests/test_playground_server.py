@@ -278,17 +278,17 @@ def test_the_model_download_is_a_deepmat_model_file(server, tmp_path):
 def test_the_store_evicts_the_least_recently_used_idle_session_and_refuses_when_all_are_busy():
     store = SessionStore(max_sessions=2, wait_seconds=0.1)
     settings = parse_settings({"samples": 20})
-    a, b = store.create(lambda: Session(settings)), store.create(lambda: Session(settings))
+    a, b = store.add(Session(settings)), store.add(Session(settings))
     with store.use(b):
         pass  # b is now the more recently used
-    c = store.create(lambda: Session(settings))
+    c = store.add(Session(settings))
     assert set(store.sessions) == {b, c}
     with pytest.raises(UnknownSession):
         with store.use(a):
             pass
     with store.use(b), store.use(c):
         with pytest.raises(Busy):
-            store.create(lambda: Session(settings))
+            store.add(Session(settings))
         done = threading.Event()
 
         def second_request() -> None:
@@ -302,7 +302,7 @@ def test_the_store_evicts_the_least_recently_used_idle_session_and_refuses_when_
 
 def test_idle_sessions_expire():
     store = SessionStore(idle_seconds=0.05)
-    key = store.create(lambda: Session(parse_settings({"samples": 20})))
+    key = store.add(Session(parse_settings({"samples": 20})))
     time.sleep(0.1)
     store.expire()
     assert len(store) == 0 and key not in store.sessions

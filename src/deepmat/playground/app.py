@@ -156,14 +156,8 @@ def create_app(host: str = "127.0.0.1", port: int = 8000, store: SessionStore | 
 
     async def create(request: Request) -> Response:
         settings = parse_settings(await _body(request))
-        session = None
-
-        def build() -> Session:
-            nonlocal session
-            session = Session(settings)
-            return session
-
-        key = await run_in_threadpool(store.create, build)
+        session = await run_in_threadpool(Session, settings)
+        key = store.add(session)
         return _json(await run_in_threadpool(state, key, session, True), 201)
 
     async def update(request: Request) -> Response:

@@ -13,7 +13,7 @@ import contextlib
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 from deepmat.playground.session import Session
 
@@ -49,10 +49,9 @@ class SessionStore:
                 if now - session.last_used > self.idle_seconds and not session.lock.locked():
                     del self.sessions[key]
 
-    def create(self, build: Callable[[], Session]) -> str:
-        """Store the session ``build()`` makes (built outside the store's lock) under a new id."""
+    def add(self, session: Session) -> str:
+        """Store ``session`` under a new, unguessable id and return the id."""
         self.expire()
-        session = build()
         with self.guard:
             if len(self.sessions) >= self.max_sessions:
                 idle = [k for k, s in self.sessions.items() if not s.lock.locked()]
