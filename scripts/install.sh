@@ -6,15 +6,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages: the real Fashion-MNIST files (/usr/share/datasets/fashion-mnist), and Open MPI
-# (mpirun, and the headers mpi4py builds against) for distributed training.
-apt_packages=(dataset-fashion-mnist openmpi-bin libopenmpi-dev)
-# With --tests, what only the tests need: a CJK font (plots with Chinese text are checked glyph
-# by glyph).
+# The main job: Debian's real Fashion-MNIST files (/usr/share/datasets/fashion-mnist), then the
+# package with what its commands use (deepmat[cli]).
+apt_packages=(dataset-fashion-mnist)
+extras="cli"
+# With --tests, all the rest, which only the tests (and the features they test) need: Open MPI
+# (mpirun, and the headers mpi4py builds against) for distributed training; a CJK font (plots
+# with Chinese text are checked glyph by glyph); the browser the playground's page and
+# report.html are tested in (Playwright drives Debian's /usr/bin/chromium; it downloads no
+# browser of its own) with a font for its screenshots; every extra and the test tools.
 tests=false
 [ "${1:-}" = "--tests" ] && tests=true
 if $tests; then
-  apt_packages+=(fonts-noto-cjk)
+  apt_packages+=(openmpi-bin libopenmpi-dev fonts-noto-cjk chromium fonts-dejavu-core)
+  extras="test"
 fi
 missing=()
 for package in "${apt_packages[@]}"; do
@@ -27,9 +32,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --upgrade pip
-# torch first and pinned exactly: 2.13.0 installs from a local CPU wheel; anything looser would
-# fetch the registry's newest build with gigabytes of CUDA packages.
-python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "torch==2.13.0"
-python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore -e ".[test]"
+pip=(python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore)
+"${pip[@]}" --upgrade pip
+if $tests; then
+  # torch first and pinned exactly: 2.13.0 installs from a local CPU wheel; anything looser
+  # would fetch the registry's newest build with gigabytes of CUDA packages.
+  "${pip[@]}" "torch==2.13.0"
+fi
+"${pip[@]}" -e ".[$extras]"
 echo "deepmat installed: $(python3 -c 'import deepmat; print(deepmat.__version__)')"

@@ -30,7 +30,7 @@ REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
 CAT_DIR = Path(os.environ.get(CAT_DIR_ENV) or REPO.parent / "shared" / "data" / "catvnoncat")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-COMMANDS = ("train", "evaluate", "predict", "summary", "explain", "export", "gradcheck")
+COMMANDS = ("train", "evaluate", "predict", "summary", "explain", "export", "gradcheck", "playground")
 HISTORY_COLUMNS = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr"]
 
 

@@ -38,7 +38,7 @@ def make():
 
 
 def mpirun(n: int, script: str, *args: object, timeout: float = TIMEOUT) -> subprocess.CompletedProcess:
-    assert MPIRUN, "mpirun is missing: scripts/install.sh installs openmpi-bin"
+    assert MPIRUN, "mpirun is missing: scripts/install.sh --tests installs openmpi-bin"
     return subprocess.run(
         [MPIRUN, "--oversubscribe", "-n", str(n), sys.executable, "-c", script, *map(str, args)],
         capture_output=True,

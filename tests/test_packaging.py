@@ -34,7 +34,7 @@ USUAL = ["loss", "accuracy", "val_loss", "val_accuracy", "lr", "time"]
 def test_import_deepmat_imports_no_optional_library():
     optional = (
         "matplotlib", "tqdm", "h5py", "PIL", "sklearn", "scipy", "pandas", "torch", "onnx", "onnxruntime",
-        "safetensors", "mpi4py", "pdoc", "deepmat.cli",
+        "safetensors", "mpi4py", "pdoc", "deepmat.cli", "starlette", "uvicorn", "deepmat.playground",
     )  # fmt: skip
     code = f"import sys, deepmat; print([m for m in {optional!r} if m in sys.modules])"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -62,10 +62,17 @@ def test_the_cli_extra_is_what_deepmat_train_uses():
     assert {"safetensors", "matplotlib", "tqdm", "h5py", "pillow", "scikit-learn"} <= requirements("cli")
 
 
+def test_the_playground_extra_is_what_deepmat_playground_serves_with():
+    assert {"starlette", "uvicorn", "safetensors"} <= requirements("playground") <= requirements("all")
+    assert "playwright" in requirements("test")
+
+
 def test_all_includes_cli_and_the_tests_include_all_and_pdoc():
     assert requirements("cli") <= requirements("all")
     assert requirements("all") | {"pytest", "pdoc"} <= requirements("test")
-    assert '-e ".[test]"' in (REPO / "scripts" / "install.sh").read_text()  # what CI installs
+    install = (REPO / "scripts" / "install.sh").read_text()
+    # the main job installs deepmat[cli]; --tests (what CI runs) deepmat[test]
+    assert 'extras="cli"' in install and 'extras="test"' in install and '-e ".[$extras]"' in install
 
 
 def test_the_wheel_ships_py_typed_and_the_license(tmp_path):
@@ -107,6 +114,16 @@ def without(tmp_path: Path, *modules: str) -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(blocked), env.get("PYTHONPATH")]))
     return env
+
+
+def test_without_starlette_deepmat_playground_says_what_to_install(tmp_path):
+    command = [sys.executable, "-m", "deepmat", "playground", "--port", "0", "--no-browser"]
+    result = subprocess.run(
+        command, env=without(tmp_path, "starlette"), capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("deepmat: error: deepmat playground needs starlette and uvicorn")
+    assert "pip install 'deepmat[playground]'" in result.stderr and "Traceback" not in result.stderr
 
 
 TRAIN = [sys.executable, "-m", "deepmat", "train", "--data", "digits", "--epochs", "1"]

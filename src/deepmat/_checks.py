@@ -121,9 +121,8 @@ def _expected_number(
     """The words for what :func:`check_number` accepts: "a positive integer", "a number in [0, 1)"."""
     kind = "integer" if integer else "number"
     if low is not None and high is not None:
-        return (
-            f"a {kind} in {'(' if low_open else '['}{_bound(low)}, {_bound(high)}{')' if high_open else ']'}"
-        )
+        article = "an" if integer else "a"
+        return f"{article} {kind} in {'(' if low_open else '['}{_bound(low)}, {_bound(high)}{')' if high_open else ']'}"
     if low == 0 and low_open and high is None:
         return f"a positive {'finite ' if finite and not integer else ''}{kind}"
     if integer and low == 1 and not low_open and high is None:

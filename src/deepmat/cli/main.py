@@ -13,14 +13,14 @@ import errno
 import os
 import sys
 
-from deepmat.cli import evaluate, explain, export, gradcheck, predict, summary, train
+from deepmat.cli import evaluate, explain, export, gradcheck, playground, predict, summary, train
 from deepmat.cli.config import PROG
 from deepmat.training import TrainingDiverged
 from deepmat.version import __version__
 
 #: the commands, in the order ``deepmat --help`` lists them; each module has
 #: ``add_parser(subparsers)`` and ``run(args) -> exit status``
-COMMANDS = (train, evaluate, predict, summary, explain, export, gradcheck)
+COMMANDS = (train, evaluate, predict, summary, explain, export, gradcheck, playground)
 
 
 class Parser(argparse.ArgumentParser):

@@ -25,13 +25,18 @@ def choice(kind: str, options: Callable[[], Iterable[str]]) -> Callable[[Any], s
     return check
 
 
-def _integer(value: Any, minimum: int, what: str) -> int:
+def _integer(value: Any, minimum: int, what: str, maximum: int | None = None) -> int:
     if isinstance(value, str):
         try:
             value = int(value.strip())
         except ValueError:
             raise ValueError(f"expected {what}; received {value!r}") from None
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or value < minimum
+        or (maximum is not None and value > maximum)
+    ):
         raise ValueError(f"expected {what}; received {value!r}")
     return value
 
@@ -59,11 +64,21 @@ def seed(value: Any) -> int:
     return _integer(value, 0, "a seed, an integer ≥ 0")
 
 
+def port(value: Any) -> int:
+    return _integer(value, 0, "a port, an integer from 0 (any free port) to 65535", 65535)
+
+
+def host(value: Any) -> str:
+    """A host name or address to listen on: letters, digits, '.', '-', ':' (IPv6)."""
+    if not isinstance(value, str) or not value or any(not (c.isalnum() or c in ".-:") for c in value):
+        raise ValueError(
+            f"expected a host name or address such as 127.0.0.1 or localhost; received {value!r}"
+        )
+    return value
+
+
 def verbose(value: Any) -> int:
-    level = _integer(value, 0, "0, 1 or 2")
-    if level > 2:
-        raise ValueError(f"expected 0, 1 or 2; received {value!r}")
-    return level
+    return _integer(value, 0, "0, 1 or 2", 2)
 
 
 def positive_float(value: Any) -> float:
