@@ -100,10 +100,12 @@ LINE_INDENT = {
 
 @dataclass(frozen=True)
 class ExplainLine:
-    """One line of :func:`explain`: its kind (a key of :data:`LINE_INDENT`) and its text, unindented."""
+    """One line of :func:`explain`: its kind (a key of :data:`LINE_INDENT`), its text
+    unindented, and for an equation the step that wrote it (its ``layer`` and ``kind``)."""
 
     kind: str
     text: str
+    step: ExplainStep | None = None
 
 
 # -- the network as a list of steps ------------------------------------------------------
@@ -397,7 +399,7 @@ def explain_lines(
         out.append(ExplainLine("check", _check_line(g, rows, m)))
         for heading, w in forms:
             out.append(ExplainLine("form", heading))
-            out += [ExplainLine("equation", line) for step in g.steps for line in step.forward(g, w)]
+            out += [ExplainLine("equation", line, step) for step in g.steps for line in step.forward(g, w)]
 
     section("Backward propagation, l = L..1")
     for g in reversed(groups):
@@ -408,7 +410,7 @@ def explain_lines(
             out.append(ExplainLine("form", heading))
             for step in reversed(g.steps):
                 output = _Output(last_step.activation, loss) if step is last_step else None
-                out += [ExplainLine("equation", line) for line in step.backward(g, w, output, dA0_note)]
+                out += [ExplainLine("equation", line, step) for line in step.backward(g, w, output, dA0_note)]
 
     section("Update (gradient descent, learning rate α), every parameter; each keeps its shape")
     for g in groups:

@@ -130,6 +130,37 @@ def run_data(model_path: Path) -> dict[str, Any] | None:
     return recorded if isinstance(recorded, dict) and isinstance(recorded.get("name"), str) else None
 
 
+def data_settings(
+    data: str | None, data_dir: str | None, target: str | None, path: Path
+) -> tuple[str, str | None, dict[str, Any]]:
+    """(data name or path, its folder, a table's settings) for the model at ``path``: as given
+    (``--data``, ``--data-dir``, ``--target``), else as its run folder recorded them (a run
+    folder is a model with its data)."""
+    recorded = run_data(path) or {}
+    name = data or recorded.get("name")
+    if name is None:
+        raise ValueError(
+            f"name the data (a data set or a path): {str(path)!r} has no run folder config.json recording its data"
+        )
+    same = name == recorded.get("name")
+    data_dir = data_dir or (recorded.get("dir") if same else None)
+    table = {key: recorded.get(key) for key in ("target", "impute", "scale")} if same else {}
+    if target is not None:
+        table["target"] = target
+    return name, data_dir, table
+
+
+def model_test_labels(net: Network, dataset: Any, name: str) -> tuple[np.ndarray, list[str]]:
+    """The test labels ``(m_test,)`` and class names of ``dataset`` as the model counts its
+    classes: a model with preprocessing by its own class names (in its own order), any other
+    after checking that the data's features and classes are the model's."""
+    k = class_count(dataset)
+    if net.preprocessor is not None:
+        return in_model_classes(net, dataset)
+    check_model_data(net, dataset.X_test.shape[1], k, f"the data {name!r}")
+    return dataset.y_test, list(dataset.classes)
+
+
 def model_class_names(net: Network, model_path: Path) -> list[str] | None:
     """The class names a model answers with: its preprocessing's, else its run folder's."""
     pre = net.preprocessor
