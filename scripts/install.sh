@@ -5,8 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages: the real Fashion-MNIST files (/usr/share/datasets/fashion-mnist), and Open MPI
-# (mpirun, and the headers mpi4py builds against) for distributed training.
-apt_packages=(dataset-fashion-mnist openmpi-bin libopenmpi-dev)
+# (mpirun, and the headers mpi4py builds against) for distributed training; for the tests,
+# Chromium, the browser Playwright drives to open a run's report.html (`playwright install`
+# downloads a browser of its own, which this machine cannot: the tests use /usr/bin/chromium).
+apt_packages=(dataset-fashion-mnist openmpi-bin libopenmpi-dev chromium)
 missing=()
 for package in "${apt_packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
