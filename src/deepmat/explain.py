@@ -27,6 +27,7 @@ Input n[0] = 2 · L = 2 · dtype float64 · loss binary_cross_entropy
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -258,7 +259,7 @@ def _check_m(m: Any) -> int | str:
     raise ValueError(f"m must be a positive integer (the batch size) or 'm' (symbolic); received {m!r}")
 
 
-def explain(
+def explain_lines(
     layer_dims: list[int] | None = None,
     net: Network | None = None,
     m: int | str = "m",
@@ -266,9 +267,10 @@ def explain(
     hidden_activation: str = "relu",
     output_activation: str | None = None,
     vectorised: bool = True,
-) -> str:
-    """The forward and backward equations (SPEC §2–§3) of every Dense layer l = 1..L, with
-    their concrete shapes, one sample at a time (m = 1) and vectorised over m samples.
+) -> list[ExplainLine]:
+    """The lines of the forward and backward equations (SPEC §2–§3) of every Dense layer
+    l = 1..L, with their concrete shapes, one sample at a time (m = 1) and vectorised over m
+    samples.
 
     Args:
         layer_dims: ``[n[0], …, n[L]]``: the seeds' plain network with ``hidden_activation``
@@ -282,35 +284,18 @@ def explain(
             Z[l] = A[l-1]·W[l] + b[l] with W[l] the transpose of deepmat's).
         hidden_activation, output_activation: g[1..L-1] and g[L] for ``layer_dims`` (g[L]
             ``None``: sigmoid for one output unit, softmax for more).
-
-    Returns:
-        Plain text, one equation per line, e.g. for ``[12288, 20, 7, 5, 1]`` and m = 209::
-
-            Z[1] (20×209) = W[1] (20×12288) · A[0] (12288×209) + b[1] (20×1, broadcast)
-            dW[1] (20×12288) = 1/m · dZ[1] (20×209) · A[0]ᵀ (209×12288)
-
         vectorised: also the form vectorised over m samples (False: the one-sample form
             alone, the form :mod:`deepmat.explain_values` fills in with numbers).
+
+    Returns:
+        The lines, each with its kind (:data:`LINE_INDENT`) and, for an equation, the step
+        that wrote it — for a caller that lays them out otherwise (Markdown, LaTeX) or adds
+        to them; :func:`explain` gives them as text.
 
     Raises:
         ValueError: unknown layout or activation (the message lists the valid ones), both or
             neither of ``layer_dims`` and ``net``, a bad ``m`` or ``layer_dims``.
     """
-    lines = explain_lines(layer_dims, net, m, layout, hidden_activation, output_activation, vectorised)
-    return "\n".join(" " * LINE_INDENT[line.kind] + line.text for line in lines)
-
-
-def explain_lines(
-    layer_dims: list[int] | None = None,
-    net: Network | None = None,
-    m: int | str = "m",
-    layout: str = "columns",
-    hidden_activation: str = "relu",
-    output_activation: str | None = None,
-    vectorised: bool = True,
-) -> list[ExplainLine]:
-    """:func:`explain`'s lines (same arguments), each with its kind (:data:`LINE_INDENT`),
-    for a caller that lays them out otherwise (Markdown, LaTeX) or adds to them."""
     if layout not in LAYOUTS:
         raise unknown_name("layout", layout, LAYOUTS)
     if hidden_activation not in hidden_activations():
@@ -416,6 +401,21 @@ def explain_lines(
     for g in groups:
         out += [ExplainLine("update", f"{p}[{g.l}] ← {p}[{g.l}] − α·d{p}[{g.l}]") for p in g.parameters]
     return out
+
+
+def explain(*args: Any, **kwargs: Any) -> str:
+    """The forward and backward equations (SPEC §2–§3) of every Dense layer l = 1..L, with
+    their concrete shapes, one sample at a time (m = 1) and vectorised over m samples: the
+    lines of :func:`explain_lines` (same arguments) as plain text, one equation per line,
+    indented by kind. For ``[12288, 20, 7, 5, 1]`` and m = 209, e.g.::
+
+        Z[1] (20×209) = W[1] (20×12288) · A[0] (12288×209) + b[1] (20×1, broadcast)
+        dW[1] (20×12288) = 1/m · dZ[1] (20×209) · A[0]ᵀ (209×12288)
+    """
+    return "\n".join(" " * LINE_INDENT[line.kind] + line.text for line in explain_lines(*args, **kwargs))
+
+
+explain.__signature__ = inspect.signature(explain_lines).replace(return_annotation=str)  # type: ignore[attr-defined]
 
 
 # -- the table ------------------------------------------------------------------------------

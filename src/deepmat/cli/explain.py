@@ -12,7 +12,7 @@ import numpy as np
 
 from deepmat import explain, explain_values
 from deepmat.cli import values
-from deepmat.cli.config import OPTION, datasets_text
+from deepmat.cli.config import OPTION
 from deepmat.cli.predict import inputs
 from deepmat.cli.sources import (
     data_settings,
@@ -24,11 +24,23 @@ from deepmat.cli.sources import (
     model_test_labels,
     network_from,
 )
+from deepmat.data import take_rows
 
 ACTIVATION_FLAGS = (OPTION[("model", "activation")], OPTION[("model", "output_activation")])
 #: the flags that choose the sample and the output of --values (and go with it only)
 VALUES_FLAGS = ("sample", "input", "label", "data", "data_dir", "target", "format", "digits")
 
+#: --values' own flags: (flag, validator or None for text, metavar, help)
+VALUES_OPTIONS = (
+    ("--sample", values.natural, "K", "sample K (from 0) of the test split of the data the run folder records "
+     "(or --data), or row K of --input (default: 0)"),
+    ("--input", None, "FILE", "the sample from a picture, an .npz or a .csv instead"),
+    ("--label", None, "CLASS", "the target of an --input sample: a class name or index (default: the predicted "
+     "class)"),
+    ("--format", values.choice("format", lambda: explain_values.FORMATS), "|".join(explain_values.FORMATS),
+     "plain text, Markdown or a LaTeX document (default: text)"),
+    ("--digits", values.positive_int, "N", "significant digits of every number, 1 to 17 (default: 4)"),
+)  # fmt: skip
 #: The words this command adds to the --values output (a language is another such table).
 WORDS = {
     "test_sample": "sample {k} of the test split of {data} ({m} samples)",
@@ -75,36 +87,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         action="store_true",
         help="fill the one-sample equations in with the model's numbers for one sample",
     )
-    group.add_argument(
-        "--sample",
-        type=values.argument_type(values.natural),
-        metavar="K",
-        help="sample K (from 0) of the test split of the data the run folder records (or --data), or row K "
-        "of --input (default: 0)",
-    )
-    group.add_argument("--input", metavar="FILE", help="the sample from a picture, an .npz or a .csv instead")
-    group.add_argument(
-        "--label",
-        metavar="CLASS",
-        help="the target of an --input sample: a class name or index (default: the predicted class)",
-    )
-    group.add_argument("--data", metavar="NAME|PATH", help=f"{datasets_text()}, or a path")
-    group.add_argument(
-        "--data-dir", metavar="DIR", help=f"the folder of {datasets_text('or', folders_only=True)}"
-    )
-    OPTION[("data", "target")].add_to(group)
-    group.add_argument(
-        "--format",
-        type=values.argument_type(values.choice("format", lambda: explain_values.FORMATS)),
-        metavar="|".join(explain_values.FORMATS),
-        help="plain text, Markdown or a LaTeX document (default: text)",
-    )
-    group.add_argument(
-        "--digits",
-        type=values.argument_type(values.positive_int),
-        metavar="N",
-        help="significant digits of every number, 1 to 17 (default: 4)",
-    )
+    for flag, check, metavar, help_text in VALUES_OPTIONS:
+        kind = values.argument_type(check) if check is not None else None
+        group.add_argument(
+            flag, type=kind, metavar=metavar() if callable(metavar) else metavar, help=help_text
+        )
+    for key in ("name", "dir", "target"):
+        OPTION[("data", key)].add_to(group)
     parser.set_defaults(handler=run)
 
 
@@ -172,7 +161,7 @@ def values_text(args: argparse.Namespace) -> str:
             raise ValueError(
                 f"--sample {k}: the test split of {name} has {len(y_test)} samples, 0 to {len(y_test) - 1}"
             )
-        x, y = dataset.X_test[k : k + 1], int(y_test[k])
+        x, y = take_rows(dataset.X_test, slice(k, k + 1)), int(y_test[k])
         about = [WORDS["test_sample"].format(k=k, data=name, m=len(y_test))]
         target = WORDS["true"].format(name=classes[y], index=y)
     about.append(target)

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from deepmat.callbacks import History
-from deepmat.data import dataset_key, picture_sizes_text
+from deepmat.data import dataset_key, picture_sizes_text, take_rows
 from deepmat.explain import explain
 from deepmat.gradcheck import gradcheck_rows
 from deepmat.io import atomic_write
@@ -95,7 +95,7 @@ def picture_shape(dataset: Any) -> tuple[int, ...] | None:
 def sample_pictures(dataset: Any, rows: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """Test samples ``rows`` as pictures ``(k, *shape)``, values in [0, 1] (raw grey levels of a
     model that divides them itself are divided here)."""
-    pictures = np.asarray(dataset.X_test[rows], dtype=np.float64).reshape(len(rows), *shape)
+    pictures = np.asarray(take_rows(dataset.X_test, rows), dtype=np.float64).reshape(len(rows), *shape)
     pre = dataset.preprocessor
     if pre is not None and pre.scaling == "divide":
         pictures = pictures / pre.divide_by
@@ -163,7 +163,7 @@ def confident_mistakes(
     wrong = np.flatnonzero(predicted != y)
     if wrong.size == 0:
         return []
-    proba = net.predict_proba(dataset.X_test[wrong])
+    proba = net.predict_proba(take_rows(dataset.X_test, wrong))
     sure = proba[np.arange(wrong.size), predicted[wrong]]
     order = np.argsort(-sure, kind="stable")[:k]
     shape = picture_shape(dataset)

@@ -23,6 +23,11 @@ def is_rows(X: Any) -> bool:
     return hasattr(X, "iloc") and getattr(X, "ndim", 0) == 2
 
 
+def take_rows(X: Any, rows: Any) -> Any:
+    """The rows ``rows`` (indices or a slice) of X, an array or a table of rows (by position)."""
+    return X.iloc[rows] if hasattr(X, "iloc") else X[rows]
+
+
 @dataclass(frozen=True, eq=False)
 class Dataset:
     """A data set in row layout, split into a training and a test part.
