@@ -18,7 +18,8 @@ import pytest
 from deepmat import Activation, BatchNorm, Dense, Dropout, Network
 from deepmat.cli import main
 from deepmat.explain import explain, explain_lines
-from deepmat.explain_values import MAX_SHOWN, explain_values, number_text, shown
+from deepmat.explain_formats import MAX_SHOWN, number_text, shown
+from deepmat.explain_values import explain_values
 
 X = np.array([[0.5, -1.0, 2.0, 0.1, -0.3, 1.7, 0.0, 0.9]])
 
