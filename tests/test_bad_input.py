@@ -20,6 +20,7 @@ from deepmat.cli import main
 from deepmat.sklearn import DeepmatClassifier
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "BAD_INPUT.md"
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 rng = np.random.default_rng(0)
 X, y = rng.random((10, 4)), np.arange(10) % 3
 
@@ -322,6 +323,9 @@ SCENARIOS_CLI = {
     "cli-predict-outputs-overflow": (huge_weights_model, r"the network's outputs are not finite for 2 of 2 samples .*no answer is given"),
     "cli-negative-variance-in-a-model-file": (negative_variance, r"running_var1 must be ≥ 0 \(a variance\); received -0.5 at index \(1, 0\)"),
     "cli-onnx-opset-too-new": (lambda tmp, run, capsys: cli(["export", run / "model.safetensors", "-o", tmp / "m.onnx", "--opset", "99"], capsys), r"opset must be from 13 to \d+ \(the newest onnx .* knows\); received 99"),
+    "cli-explain-values-sample-out-of-range": (lambda tmp, run, capsys: cli(["explain", run, "--values", "--sample", "5000"], capsys), r"--sample 5000: the test split of digits has 359 samples, 0 to 358"),
+    "cli-explain-values-of-an-untrained-config": (lambda tmp, run, capsys: cli(["explain", EXAMPLES / "cat.toml", "--values"], capsys), r"--values needs a trained MODEL \(a model file or a run folder\); received '.*cat.toml'"),
+    "cli-explain-values-label-for-a-data-sample": (lambda tmp, run, capsys: cli(["explain", run, "--values", "--label", "3"], capsys), r"--label goes with --input; a sample of a data set has its own label"),
 }  # fmt: skip
 
 SCENARIOS_CLI_OK = {

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from html.parser import HTMLParser
 
 import numpy as np
 import pytest
@@ -432,6 +433,66 @@ def test_summary_cat_rows_and_layer_kinds():
     text = summary(nets()["custom"])
     assert "L2 penalty: λ[1] = 0.01, λ[2] = 0.01" in text
     assert "Non-trainable parameters: 24 (batch-norm running mean and variance)" in text
+
+
+class _Cells(HTMLParser):
+    """The text of every row of an HTML table, by section (thead, tbody, tfoot), and the caption."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: dict[str, list[list[str]]] = {"thead": [], "tbody": [], "tfoot": []}
+        self.section, self.cell, self.caption = "", None, ""
+        self.tags: set[str] = set()
+        self.open: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.add(tag)
+        self.open.append(tag)
+        if tag in self.rows:
+            self.section = tag
+        elif tag == "tr":
+            self.rows[self.section].append([])
+        elif tag in ("td", "th"):
+            self.cell = ""
+
+    def handle_endtag(self, tag):
+        self.open.pop()
+        if tag in ("td", "th"):
+            self.rows[self.section][-1].append(self.cell)
+            self.cell = None
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell += data
+        elif self.open and self.open[-1] == "caption":
+            self.caption += data
+
+
+@pytest.mark.parametrize("name", ["cat", "bn dropout", "custom"])
+def test_repr_html_is_the_summary_as_a_table(name):
+    net = nets()[name]
+    parser = _Cells()
+    parser.feed(net._repr_html_())
+    header, *rows = table_rows(summary(net))
+    text = summary(net).splitlines()
+    assert parser.caption == text[0]
+    assert parser.rows["thead"] == [cells(header)]
+    assert parser.rows["tbody"] == [cells(row) for row in rows]
+    assert [row[0] for row in parser.rows["tfoot"]] == text[len(rows) + 4 :]
+    assert parser.tags <= {"table", "caption", "thead", "tbody", "tfoot", "tr", "th", "td"}
+
+
+def test_repr_html_escapes_what_it_shows():
+    class Shown(Dropout):
+        kind = "<script>alert(1)</script> & $x$"
+
+    net = Network(layers=[Dense(3), Shown(0.1), Dense(2, "softmax")], input_dim=4)
+    page = net._repr_html_()
+    assert "<script>" not in page
+    parser = _Cells()
+    parser.feed(page)
+    assert parser.rows["tbody"][1][0] == "1 <script>alert(1)</script> & $x$ p=0.1"
+    assert "script" not in parser.tags
 
 
 # -- errors --------------------------------------------------------------------------------------

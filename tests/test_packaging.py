@@ -23,7 +23,9 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
 #: what `deepmat train --data digits` writes however the machine is equipped (the plots aside)
-RUN_CORE = ("model.safetensors", "config.json", "metrics.json", "history.csv", "checkpoint.safetensors")
+RUN_CORE = (
+    "model.safetensors", "config.json", "metrics.json", "history.csv", "checkpoint.safetensors", "report.html",
+)  # fmt: skip
 PLOTS = ("loss.png", "accuracy.png", "confusion_matrix.png", "misclassified.png")
 USUAL = ["loss", "accuracy", "val_loss", "val_accuracy", "lr", "time"]
 
@@ -148,6 +150,7 @@ def test_without_matplotlib_train_finishes_names_the_skipped_plots_and_exits_0(t
     for name in RUN_CORE:
         assert (out / name).is_file(), name
     assert not any((out / name).exists() for name in PLOTS)
+    assert "No plots: matplotlib is not installed" in (out / "report.html").read_text(encoding="utf-8")
     assert "test accuracy:" in result.stdout and "Traceback" not in result.stdout
 
 

@@ -27,6 +27,7 @@ Input n[0] = 2 · L = 2 · dtype float64 · loss binary_cross_entropy
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +39,7 @@ from deepmat.activations import hidden_activations
 from deepmat.layers import ExplainStep, Layer, check_layer_dims, layers_from_dims
 from deepmat.losses import DEFAULT_LOSS, get_loss
 from deepmat.network import Network, default_output
+from deepmat.summary import summary_text
 
 #: The two ways of writing the equations: the seeds' (a sample is a column) and seed 004's (a row).
 LAYOUTS = ("columns", "rows")
@@ -83,11 +85,35 @@ class _Output:
         return _LOSS_GRADIENT[self.loss]
 
 
+#: The kinds of line :func:`explain_lines` gives, and how far :func:`explain` indents each.
+LINE_INDENT = {
+    "heading": 0,  # the first line: the network
+    "header": 0,  # L and n, activations and loss, layers, layout, notation
+    "blank": 0,
+    "section": 0,  # forward, backward, update
+    "title": 0,  # a layer: "Layer 1: Dense 12288 → 20, relu"
+    "check": 2,  # a layer's dimension check
+    "form": 2,  # "one sample (m = 1, a column):", "vectorised over m samples:"
+    "equation": 4,  # an equation of a layer's step, or its note
+    "update": 2,  # W[l] ← W[l] − α·dW[l]
+}
+
+
+@dataclass(frozen=True)
+class ExplainLine:
+    """One line of :func:`explain`: its kind (a key of :data:`LINE_INDENT`), its text
+    unindented, and for an equation the step that wrote it (its ``layer`` and ``kind``)."""
+
+    kind: str
+    text: str
+    step: ExplainStep | None = None
+
+
 # -- the network as a list of steps ------------------------------------------------------
 
 
 @dataclass
-class _Group:
+class ExplainGroup:
     """Dense layer l and the layers up to the next Dense (l = 0: the layers before the first),
     as the steps their layers write (:meth:`deepmat.layers.Layer.explain_steps`)."""
 
@@ -106,15 +132,15 @@ class _Group:
         return [s.activation for s in self.steps if s.activation]
 
 
-def _groups(layers: Sequence[Layer], input_dim: int) -> list[_Group]:
+def explain_groups(layers: Sequence[Layer], input_dim: int) -> list[ExplainGroup]:
     """Split ``layers`` at each numbered (Dense) layer and collect each group's steps; every
     group ends with A[l]."""
-    groups = [_Group(0, input_dim, input_dim)]
+    groups = [ExplainGroup(0, input_dim, input_dim)]
     chunks: list[list[Layer]] = [[]]
     for layer in layers:
         if layer.numbered:
             chunks.append([])
-            groups.append(_Group(len(groups), layer.out_units(groups[-1].n), groups[-1].n))
+            groups.append(ExplainGroup(len(groups), layer.out_units(groups[-1].n), groups[-1].n))
         chunks[-1].append(layer)
     for group, chunk in zip(groups, chunks, strict=True):
         current = "A"
@@ -134,7 +160,7 @@ def _dims(a: Any, b: Any, extra: str = "") -> str:
 
 
 @dataclass(frozen=True)
-class _Writer:
+class Writer:
     """Writes names and shapes for one layout and one batch size (``batch``: m, else 1)."""
 
     rows: bool
@@ -156,10 +182,10 @@ class _Writer:
     def data_T(self, n: int) -> str:
         return _dims(n, self.k) if self.rows else _dims(self.k, n)
 
-    def weight(self, g: _Group) -> str:
+    def weight(self, g: ExplainGroup) -> str:
         return _dims(g.n_prev, g.n) if self.rows else _dims(g.n, g.n_prev)
 
-    def weight_T(self, g: _Group) -> str:
+    def weight_T(self, g: ExplainGroup) -> str:
         return _dims(g.n, g.n_prev) if self.rows else _dims(g.n_prev, g.n)
 
     def vector(self, n: int) -> str:
@@ -183,7 +209,7 @@ class _Writer:
 # -- the equations ------------------------------------------------------------------------
 
 
-def _check_line(g: _Group, rows: bool, m: int | str) -> str:
+def _check_line(g: ExplainGroup, rows: bool, m: int | str) -> str:
     l, n, p = g.l, g.n, g.n_prev
     if l == 0:
         text = (
@@ -207,13 +233,13 @@ def _check_line(g: _Group, rows: bool, m: int | str) -> str:
     return text
 
 
-def _title(g: _Group, L: int) -> str:
+def _title(g: ExplainGroup, L: int) -> str:
     parts = [title for step in g.steps if (title := step.title(g))]
     where = " (input)" if g.l == 0 else " (output)" if g.l == L else ""
     return f"Layer {g.l}{where}: " + ", ".join(parts)
 
 
-def _activation_header(groups: list[_Group]) -> str:
+def _activation_header(groups: list[ExplainGroup]) -> str:
     """``g[1..3] = relu, g[4] = sigmoid``: runs of layers with the same activation."""
     runs: list[list[Any]] = []
     for g in groups[1:]:
@@ -233,16 +259,18 @@ def _check_m(m: Any) -> int | str:
     raise ValueError(f"m must be a positive integer (the batch size) or 'm' (symbolic); received {m!r}")
 
 
-def explain(
+def explain_lines(
     layer_dims: list[int] | None = None,
     net: Network | None = None,
     m: int | str = "m",
     layout: str = "columns",
     hidden_activation: str = "relu",
     output_activation: str | None = None,
-) -> str:
-    """The forward and backward equations (SPEC §2–§3) of every Dense layer l = 1..L, with
-    their concrete shapes, one sample at a time (m = 1) and vectorised over m samples.
+    vectorised: bool = True,
+) -> list[ExplainLine]:
+    """The lines of the forward and backward equations (SPEC §2–§3) of every Dense layer
+    l = 1..L, with their concrete shapes, one sample at a time (m = 1) and vectorised over m
+    samples.
 
     Args:
         layer_dims: ``[n[0], …, n[L]]``: the seeds' plain network with ``hidden_activation``
@@ -256,12 +284,13 @@ def explain(
             Z[l] = A[l-1]·W[l] + b[l] with W[l] the transpose of deepmat's).
         hidden_activation, output_activation: g[1..L-1] and g[L] for ``layer_dims`` (g[L]
             ``None``: sigmoid for one output unit, softmax for more).
+        vectorised: also the form vectorised over m samples (False: the one-sample form
+            alone, the form :mod:`deepmat.explain_values` fills in with numbers).
 
     Returns:
-        Plain text, one equation per line, e.g. for ``[12288, 20, 7, 5, 1]`` and m = 209::
-
-            Z[1] (20×209) = W[1] (20×12288) · A[0] (12288×209) + b[1] (20×1, broadcast)
-            dW[1] (20×12288) = 1/m · dZ[1] (20×209) · A[0]ᵀ (209×12288)
+        The lines, each with its kind (:data:`LINE_INDENT`) and, for an equation, the step
+        that wrote it — for a caller that lays them out otherwise (Markdown, LaTeX) or adds
+        to them; :func:`explain` gives them as text.
 
     Raises:
         ValueError: unknown layout or activation (the message lists the valid ones), both or
@@ -297,7 +326,7 @@ def explain(
         loss = DEFAULT_LOSS[output_activation]
 
     rows = layout == "rows"
-    groups = _groups(layers, dims[0])
+    groups = explain_groups(layers, dims[0])
     L = len(groups) - 1
     last_step = groups[-1].steps[-1]
     if groups[0].parameters:
@@ -309,62 +338,84 @@ def explain(
 
     samples = "m samples (symbolic: no batch size given)" if m == "m" else f"m = {m} samples"
     out = [
-        f"Forward and backward propagation of the network {dims}",
-        f"L = {L} layers with parameters (layer 0 is the input), n = {dims}, {samples}",
-        f"activations: {_activation_header(groups)}; loss: {_LOSS_TEXT[loss]}",
-        "layers: " + " → ".join(layer.describe() for layer in layers),
+        ExplainLine("heading", f"Forward and backward propagation of the network {dims}"),
+        ExplainLine(
+            "header", f"L = {L} layers with parameters (layer 0 is the input), n = {dims}, {samples}"
+        ),
+        ExplainLine("header", f"activations: {_activation_header(groups)}; loss: {_LOSS_TEXT[loss]}"),
+        ExplainLine("header", "layers: " + " → ".join(layer.describe() for layer in layers)),
     ]
     if rows:
-        out.append(
+        layout_text = (
             "layout: rows (seed 004's convention), a sample is a row: deepmat stores W[l] as "
             "(n[l], n[l-1]) and the row form uses its transpose, so here W[l] is (n[l-1], n[l]), "
             "b[l] is (1, n[l]), Z[l] and A[l] are (m, n[l])"
         )
     else:
-        out.append(
+        layout_text = (
             "layout: columns (the seeds' convention, deepmat's internal one), a sample is a column: "
             "W[l] is (n[l], n[l-1]), b[l] is (n[l], 1), Z[l] and A[l] are (n[l], m)"
         )
+    out.append(ExplainLine("header", layout_text))
     out.append(
-        "notation: × between dimensions, · matrix product, ⊙ elementwise product, ᵀ transpose; "
-        "dX is the gradient of the summed loss Σᵢ L(ŷ⁽ⁱ⁾, y⁽ⁱ⁾), so the 1/m of J = 1/m · Σᵢ L "
-        "appears in dW and db"
+        ExplainLine(
+            "header",
+            "notation: × between dimensions, · matrix product, ⊙ elementwise product, ᵀ transpose; "
+            "dX is the gradient of the summed loss Σᵢ L(ŷ⁽ⁱ⁾, y⁽ⁱ⁾), so the 1/m of J = 1/m · Σᵢ L "
+            "appears in dW and db",
+        )
     )
-    forms = [
-        (f"one sample (m = 1, a {'row' if rows else 'column'}):", _Writer(rows, m, batch=False)),
-        (
-            "vectorised over m samples:" if m == "m" else f"vectorised over m = {m} samples:",
-            _Writer(rows, m, True),
-        ),
-    ]
+    forms = [(f"one sample (m = 1, a {'row' if rows else 'column'}):", Writer(rows, m, batch=False))]
+    if vectorised:
+        heading = "vectorised over m samples:" if m == "m" else f"vectorised over m = {m} samples:"
+        forms.append((heading, Writer(rows, m, True)))
 
-    out += [
-        "",
-        "Forward propagation, l = 1..L (keep the cache A[l-1], W[l], b[l], Z[l] for the backward pass)",
-    ]
+    def section(text: str) -> None:
+        out.extend([ExplainLine("blank", ""), ExplainLine("section", text)])
+
+    def title(g: ExplainGroup) -> None:
+        out.extend([ExplainLine("blank", ""), ExplainLine("title", _title(g, L))])
+
+    section("Forward propagation, l = 1..L (keep the cache A[l-1], W[l], b[l], Z[l] for the backward pass)")
     for g in groups:
         if not g.steps:
             continue
-        out += ["", _title(g, L), "  " + _check_line(g, rows, m)]
+        title(g)
+        out.append(ExplainLine("check", _check_line(g, rows, m)))
         for heading, w in forms:
-            out.append("  " + heading)
-            out += ["    " + line for step in g.steps for line in step.forward(g, w)]
+            out.append(ExplainLine("form", heading))
+            out += [ExplainLine("equation", line, step) for step in g.steps for line in step.forward(g, w)]
 
-    out += ["", "Backward propagation, l = L..1"]
+    section("Backward propagation, l = L..1")
     for g in reversed(groups):
         if not g.steps or (g.l == 0 and not g.parameters):
             continue
-        out += ["", _title(g, L)]
+        title(g)
         for heading, w in forms:
-            out.append("  " + heading)
+            out.append(ExplainLine("form", heading))
             for step in reversed(g.steps):
                 output = _Output(last_step.activation, loss) if step is last_step else None
-                out += ["    " + line for line in step.backward(g, w, output, dA0_note)]
+                out += [ExplainLine("equation", line, step) for line in step.backward(g, w, output, dA0_note)]
 
-    out += ["", "Update (gradient descent, learning rate α), every parameter; each keeps its shape"]
+    section("Update (gradient descent, learning rate α), every parameter; each keeps its shape")
     for g in groups:
-        out += [f"  {p}[{g.l}] ← {p}[{g.l}] − α·d{p}[{g.l}]" for p in g.parameters]
-    return "\n".join(out)
+        out += [ExplainLine("update", f"{p}[{g.l}] ← {p}[{g.l}] − α·d{p}[{g.l}]") for p in g.parameters]
+    return out
+
+
+def explain(*args: Any, **kwargs: Any) -> str:
+    """The forward and backward equations (SPEC §2–§3) of every Dense layer l = 1..L, with
+    their concrete shapes, one sample at a time (m = 1) and vectorised over m samples: the
+    lines of :func:`explain_lines` (same arguments) as plain text, one equation per line,
+    indented by kind. For ``[12288, 20, 7, 5, 1]`` and m = 209, e.g.::
+
+        Z[1] (20×209) = W[1] (20×12288) · A[0] (12288×209) + b[1] (20×1, broadcast)
+        dW[1] (20×12288) = 1/m · dZ[1] (20×209) · A[0]ᵀ (209×12288)
+    """
+    return "\n".join(" " * LINE_INDENT[line.kind] + line.text for line in explain_lines(*args, **kwargs))
+
+
+explain.__signature__ = inspect.signature(explain_lines).replace(return_annotation=str)  # type: ignore[attr-defined]
 
 
 # -- the table ------------------------------------------------------------------------------
@@ -374,40 +425,7 @@ def summary(net: Network) -> str:
     """A table of ``net``'s layers, one row per layer object: the Dense number l, the output
     shape (n[l], m), the W and b shapes (γ and β for batch norm), the trainable parameter
     count and the activation; then the trainable and non-trainable (batch-norm running
-    statistics) totals, n[0], dtype and loss."""
+    statistics) totals, n[0], dtype and loss (:func:`deepmat.summary.summary_text`)."""
     if not isinstance(net, Network):
         raise TypeError(f"summary needs a deepmat.Network; received {type(net).__name__}")
-    table = [("layer", "output shape", "W / γ", "b / β", "parameters", "activation")]
-    for layer in net.layers:
-        label, weight, bias, activation = layer.summary_row()
-        count = sum(a.size for a in layer.params.values())
-        table.append((label, f"({layer.n_out}, m)", weight, bias, f"{count:,}", activation))
-    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
-
-    def line(row: tuple[str, ...]) -> str:
-        cells = [
-            c.rjust(w) if i == 4 else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))
-        ]
-        return "  ".join(cells).rstrip()
-
-    rule = "─" * (sum(widths) + 2 * (len(widths) - 1))
-    trainable = sum(a.size for a in net.params.values())
-    buffers = sum(a.size for a in net.buffers.values())
-    l2 = {layer.index: layer.l2 for layer in net.layers if getattr(layer, "l2", None)}
-    footer = [
-        f"Trainable parameters: {trainable:,}",
-        f"Non-trainable parameters: {buffers:,} (batch-norm running mean and variance)",
-        f"Input n[0] = {net.layer_dims[0]} · L = {net.L} · dtype {net.dtype.name} · loss {net.loss}",
-    ]
-    if l2:
-        footer.append("L2 penalty: " + ", ".join(f"λ[{l}] = {v:g}" for l, v in l2.items()))
-    return "\n".join(
-        [
-            f"Network {net.layer_dims}: one sample per column inside, outputs (n[l], m) for a batch of m samples",
-            line(table[0]),
-            rule,
-            *(line(row) for row in table[1:]),
-            rule,
-            *footer,
-        ]
-    )
+    return summary_text(net)

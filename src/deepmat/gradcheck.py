@@ -130,3 +130,19 @@ def gradcheck(
             f"(relative error {result.errors[name]:.3e} ≥ {tolerance:g})\n{result.report()}"
         )
     return result
+
+
+def gradcheck_rows(
+    net: Any, X: Any, y: Any, samples: int = 8, max_entries: int = 20, seed: int = 0
+) -> GradcheckResult:
+    """A quick :func:`gradcheck` that never raises: on ``samples`` rows of ``(X, y)`` drawn at
+    random without replacement (all of them when there are fewer; X an array or a table of
+    rows), at most ``max_entries``
+    entries per parameter — what ``deepmat gradcheck --data`` and a run's report check."""
+    from deepmat.data import take_rows  # here: `import deepmat` does not load the data package
+
+    samples = check_number(samples, "samples", 1, integer=True)
+    rows = np.random.default_rng(seed).choice(len(y), size=min(samples, len(y)), replace=False)
+    return gradcheck(
+        net, take_rows(X, rows), y[rows], max_entries=max_entries, seed=seed, raise_on_failure=False
+    )

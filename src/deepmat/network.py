@@ -44,6 +44,7 @@ from deepmat.losses import DEFAULT_LOSS, PROBABILITY_OUTPUTS, get_loss, output_d
 from deepmat.optimizers import Optimizer
 from deepmat.parameters import LiveArrays, assign, pack
 from deepmat.preprocessor import Preprocessor
+from deepmat.summary import summary_html
 from deepmat.targets import target_rows
 from deepmat.training import TrainingDiverged
 
@@ -343,6 +344,11 @@ class Network:
             f"init={self.init!r}, seed={self.seed}, dtype={self.dtype.name!r})"
         )
 
+    def _repr_html_(self) -> str:
+        """The layers as an HTML table for a notebook: output shapes, W and b shapes,
+        parameter counts, activations, totals (:func:`deepmat.summary.summary_html`)."""
+        return summary_html(self)
+
     def copy(self, dtype: str | None = None) -> Network:
         """An independent copy (parameters, buffers, random generators), optionally cast."""
         config = self.get_config()
@@ -399,9 +405,17 @@ class Network:
         """A[L] ``(n[L], m)`` from A[0] ``(n[0], m)``, layer by layer (SPEC §2), keeping each
         layer's cache for :meth:`backward_pass`."""
         A = A0
+        for _, output in self.forward_steps(A0, training):
+            A = output
+        return A
+
+    def forward_steps(self, A0: np.ndarray, training: bool = False) -> Iterator[tuple[Layer, np.ndarray]]:
+        """:meth:`forward_pass` one layer at a time: each layer with its output ``(n_out, m)``,
+        first to last (for a caller that shows the intermediates, as ``explain --values`` does)."""
+        A = A0
         for layer in self.layers:
             A = layer.forward(A, training)
-        return A
+            yield layer, A
 
     def infer(self, A0: np.ndarray) -> np.ndarray:
         """A[L] in inference mode, keeping no caches (the path of predict)."""
@@ -428,18 +442,32 @@ class Network:
         Per-sample ``weights`` ``(m,)`` scale each column of dZ[L] (sample i's error) by wᵢ:
         every gradient is then that of the weighted cost (1/m)·Σᵢ wᵢ·Lᵢ. Batch normalisation's
         statistics stay unweighted."""
+        for _ in self.backward_steps(AL, Y, weights):
+            pass
+        grads: dict[str, np.ndarray] = {}
+        for layer in self.layers:
+            grads.update(layer.grads)
+        return grads
+
+    def backward_steps(
+        self, AL: np.ndarray, Y: np.ndarray, weights: np.ndarray | None = None, need_dA0: bool = False
+    ) -> Iterator[tuple[Layer, np.ndarray, np.ndarray | None]]:
+        """:meth:`backward_pass` one layer at a time, last to first: each layer, the gradient
+        it received and the one it passed back, both ``(n, m)``. The last layer receives the
+        output error dZ[L] (the gradient of its activation's input); every other layer the
+        gradient of its output. The first layer passes back dA[0] only with ``need_dA0``
+        (training never needs it), else None."""
         last = self.layers[-1]
         Z_last = last.activation_input()
         dZ = output_delta(AL, Y, Z_last, self.loss, self.output_activation)
         if weights is not None:
             dZ *= weights.astype(dZ.dtype, copy=False)
-        dA = last.backward_dZ(dZ, need_dA_prev=len(self.layers) > 1)
+        dA = last.backward_dZ(dZ, need_dA_prev=len(self.layers) > 1 or need_dA0)
+        yield last, dZ, dA
         for i in range(len(self.layers) - 2, -1, -1):
-            dA = self.layers[i].backward(dA, need_dA_prev=i > 0)
-        grads: dict[str, np.ndarray] = {}
-        for layer in self.layers:
-            grads.update(layer.grads)
-        return grads
+            received = dA
+            dA = self.layers[i].backward(received, need_dA_prev=i > 0 or need_dA0)
+            yield self.layers[i], received, dA
 
     @property
     def theta(self) -> np.ndarray:

@@ -4,20 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
-from typing import Any
 
 from deepmat.cli.config import OPTION, datasets_text
 from deepmat.cli.runs import class_table
-from deepmat.cli.sources import (
-    as_model_reads,
-    check_model_data,
-    class_count,
-    in_model_classes,
-    load_data,
-    load_model,
-    run_data,
-)
+from deepmat.cli.sources import load_model, model_test_data
 from deepmat.metrics import classification_report
 
 
@@ -43,34 +33,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
-def data_settings(args: argparse.Namespace, path: Path) -> tuple[str, str | None, dict[str, Any]]:
-    """(data name or path, its folder, a table's settings): as given, else as the model's run
-    folder recorded them (a run folder is a model with its data)."""
-    recorded = run_data(path) or {}
-    name = args.data or recorded.get("name")
-    if name is None:
-        raise ValueError(
-            f"give the DATA to evaluate on: {str(path)!r} has no run folder config.json recording its data"
-        )
-    same = name == recorded.get("name")
-    data_dir = args.data_dir or (recorded.get("dir") if same else None)
-    table = {key: recorded.get(key) for key in ("target", "impute", "scale")} if same else {}
-    if args.target is not None:
-        table["target"] = args.target
-    return name, data_dir, table
-
-
 def run(args: argparse.Namespace) -> int:
     net, path = load_model(args.model)
-    name, data_dir, table = data_settings(args, path)
-    dataset, line, name = load_data(name, data_dir, net.dtype.name, table=table)
-    dataset = as_model_reads(net, dataset)
-    k = class_count(dataset)
-    y_test, classes = dataset.y_test, list(dataset.classes)
-    check_model_data(net, dataset.X_test, None if net.preprocessor else k, f"the data {name!r}")
-    if net.preprocessor is not None:  # the model reads raw rows: its own classes, in its own order
-        mapping, classes = in_model_classes(net, dataset)
-        y_test, k = mapping[y_test], len(classes)
+    dataset, line, name, y_test, classes = model_test_data(net, path, args.data, args.data_dir, args.target)
     result = classification_report(net, dataset.X_test, y_test, classes)
     if args.json:
         report = {

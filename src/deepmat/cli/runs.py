@@ -16,7 +16,9 @@ from typing import Any
 import numpy as np
 
 from deepmat.callbacks import History
-from deepmat.data import dataset_key, picture_sizes_text
+from deepmat.data import dataset_key, picture_sizes_text, take_rows
+from deepmat.explain import explain
+from deepmat.gradcheck import gradcheck_rows
 from deepmat.io import atomic_write
 from deepmat.network import Network
 from deepmat.plotting import (
@@ -26,6 +28,10 @@ from deepmat.plotting import (
     plot_misclassified,
     require_matplotlib,
 )
+from deepmat.png import png_bytes
+from deepmat.report import RunReport, WrongExample, render
+from deepmat.summary import summary_html
+from deepmat.version import __version__ as deepmat_version
 
 #: what a finished run folder holds (and checkpoint.safetensors, written as it trains)
 RUN_FILES = (
@@ -37,7 +43,15 @@ RUN_FILES = (
     "accuracy.png",
     "confusion_matrix.png",
     "misclassified.png",
+    "report.html",
 )
+#: the plots' titles (each followed by the run's name)
+PLOT_TITLES = {
+    "loss.png": "Loss (cost J)",
+    "accuracy.png": "Accuracy",
+    "confusion_matrix.png": "Confusion matrix (test set)",
+    "misclassified.png": "Misclassified test pictures",
+}
 #: the columns of history.csv after ``epoch``
 HISTORY_COLUMNS = ("loss", "accuracy", "val_loss", "val_accuracy", "lr")
 
@@ -69,19 +83,35 @@ def write_history(path: Path, history: History) -> None:
     atomic_write(path, text.getvalue().encode("utf-8"))
 
 
+def picture_shape(dataset: Any) -> tuple[int, ...] | None:
+    """The shape of one sample as a picture (the model's picture preprocessing, else by its
+    number of features: :func:`deepmat.plotting.image_shape`), None when it is not one."""
+    pre = dataset.preprocessor
+    if pre is not None and pre.picture_shape is not None:
+        return pre.picture_shape
+    return image_shape(dataset.X_test.shape[1]) if isinstance(dataset.X_test, np.ndarray) else None
+
+
+def sample_pictures(dataset: Any, rows: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Test samples ``rows`` as pictures ``(k, *shape)``, values in [0, 1] (raw grey levels of a
+    model that divides them itself are divided here)."""
+    pictures = np.asarray(take_rows(dataset.X_test, rows), dtype=np.float64).reshape(len(rows), *shape)
+    pre = dataset.preprocessor
+    if pre is not None and pre.scaling == "divide":
+        pictures = pictures / pre.divide_by
+    return np.clip(pictures, 0.0, 1.0)
+
+
 def write_plots(
     out: Path, history: History, dataset: Any, classes: list[str], test: dict, unit: str
 ) -> list[str]:
-    """loss.png, accuracy.png, confusion_matrix.png and, for pictures, misclassified.png.
+    """loss.png, accuracy.png, confusion_matrix.png and, for pictures, misclassified.png, each
+    titled with the run's name (its folder's).
 
     Returns the plots it could not draw because matplotlib is not installed (all of them, then;
     none when it is): training has done its work, so a missing plotting library costs the
     pictures, not the run."""
-    pre = dataset.preprocessor
-    if pre is not None and pre.picture_shape is not None:
-        shape = pre.picture_shape
-    else:
-        shape = image_shape(dataset.X_test.shape[1]) if isinstance(dataset.X_test, np.ndarray) else None
+    shape = picture_shape(dataset)
     planned = [
         "loss.png",
         *(["accuracy.png"] if "accuracy" in history.history else []),
@@ -92,23 +122,115 @@ def write_plots(
         require_matplotlib("the run's plots")
     except ImportError:
         return planned
-    plot_history(history.history, out / "loss.png", "loss", title="Loss (cost J)", xlabel=unit)
+    titles = {name: f"{title} — {out.name}" for name, title in PLOT_TITLES.items()}
+    plot_history(history.history, out / "loss.png", "loss", title=titles["loss.png"], xlabel=unit)
     if "accuracy" in history.history:
-        plot_history(history.history, out / "accuracy.png", "accuracy", title="Accuracy", xlabel=unit)
-    plot_confusion_matrix(test["confusion"], classes, out / "confusion_matrix.png")
+        plot_history(
+            history.history, out / "accuracy.png", "accuracy", title=titles["accuracy.png"], xlabel=unit
+        )
+    plot_confusion_matrix(
+        test["confusion"], classes, out / "confusion_matrix.png", title=titles["confusion_matrix.png"]
+    )
     if shape is None:
         print(
             f"misclassified.png skipped: the samples are not pictures deepmat knows ({picture_sizes_text()})"
         )
         return []
     wrong = np.flatnonzero(test["predicted"] != dataset.y_test)[:25]
-    pictures = np.asarray(dataset.X_test[wrong], dtype=np.float64).reshape(len(wrong), *shape)
-    if pre is not None and pre.scaling == "divide":  # stored levels, shown in [0, 1]
-        pictures /= pre.divide_by
     plot_misclassified(
-        pictures, dataset.y_test[wrong], test["predicted"][wrong], classes, out / "misclassified.png"
+        sample_pictures(dataset, wrong, shape),
+        dataset.y_test[wrong],
+        test["predicted"][wrong],
+        classes,
+        out / "misclassified.png",
+        title=titles["misclassified.png"],
     )
     return []
+
+
+#: how many of the most confidently wrong test samples the report shows
+REPORT_WRONG = 12
+#: the report's gradient check: training samples, and entries checked per parameter
+REPORT_GRADCHECK = (8, 10)
+
+
+def confident_mistakes(
+    net: Network, dataset: Any, predicted: np.ndarray, classes: list[str], k: int = REPORT_WRONG
+) -> list[WrongExample]:
+    """The ``k`` misclassified test samples with the highest probability of their predicted
+    class (``predicted`` ``(m_test,)``), surest first, with their pictures when they are."""
+    y = np.asarray(dataset.y_test)
+    wrong = np.flatnonzero(predicted != y)
+    if wrong.size == 0:
+        return []
+    proba = net.predict_proba(take_rows(dataset.X_test, wrong))
+    sure = proba[np.arange(wrong.size), predicted[wrong]]
+    order = np.argsort(-sure, kind="stable")[:k]
+    shape = picture_shape(dataset)
+    pictures = sample_pictures(dataset, wrong[order], shape) if shape is not None else None
+    return [
+        WrongExample(
+            index=int(wrong[j]),
+            true=classes[y[wrong[j]]],
+            predicted=classes[predicted[wrong[j]]],
+            p_predicted=float(proba[j, predicted[wrong[j]]]),
+            p_true=float(proba[j, y[wrong[j]]]),
+            picture=None if pictures is None else png_bytes(pictures[i]),
+        )
+        for i, j in enumerate(order)
+    ]
+
+
+def write_report(
+    out: Path,
+    net: Network,
+    dataset: Any,
+    config: dict[str, Any],
+    results: tuple[dict[str, Any], dict[str, Any]],
+    history: History,
+    timing: dict[str, Any],
+    plots_skipped: bool,
+) -> Path:
+    """report.html (:mod:`deepmat.report`): ``results`` are the train and test
+    :func:`~deepmat.metrics.classification_report`; ``timing`` holds ``seconds``, ``unit``
+    and ``resumed``. The gradient check runs here, on a few training samples (fast: a float64
+    copy, a few entries per parameter)."""
+    train, test = results
+    parts = (("train", train), ("test", test))
+    classes = list(dataset.classes)
+    samples, entries = REPORT_GRADCHECK
+    checked = min(len(dataset.y_train), samples)
+    check = gradcheck_rows(net, dataset.X_train, dataset.y_train, samples=checked, max_entries=entries)
+    curves = {
+        PLOT_TITLES[name]: (out / name).read_bytes()
+        for name in ("loss.png", "accuracy.png")
+        if not plots_skipped and (out / name).is_file()
+    }
+    report = RunReport(
+        run=out.name,
+        version=deepmat_version,
+        written=f"{datetime.now():%Y-%m-%d %H:%M:%S}",
+        config=config,
+        results={
+            **{f"{part}_{key}": r[key] for part, r in parts for key in ("accuracy", "loss", "correct")},
+            **{f"n_{part}": r["n_samples"] for part, r in parts},
+        },
+        classes=classes,
+        confusion=test["confusion"],
+        per_class=test["per_class"],
+        wrong=confident_mistakes(net, dataset, test["predicted"], classes),
+        network_html=summary_html(net),
+        explain_text=explain(net=net),
+        gradcheck_checked=(checked, entries),
+        gradcheck=check.report(),
+        gradcheck_passed=check.passed,
+        timing={**timing, "steps": len(history)},
+        curves=curves,
+        plots_missing=plots_skipped,
+    )
+    path = out / "report.html"
+    atomic_write(path, render(report).encode("utf-8"))
+    return path
 
 
 def count(n: int, unit: str) -> str:
@@ -160,7 +282,7 @@ def class_table(per_class: list[dict[str, Any]]) -> str:
 
 
 #: everything deepmat writes in a run folder (what ``--overwrite`` removes, and nothing else)
-OWNED_FILES = (*RUN_FILES, "checkpoint.safetensors", "report.html")
+OWNED_FILES = (*RUN_FILES, "checkpoint.safetensors")
 LOCK_FILE = ".deepmat.lock"
 
 

@@ -136,6 +136,50 @@ def run_data(model_path: Path) -> dict[str, Any] | None:
     return recorded if isinstance(recorded, dict) and isinstance(recorded.get("name"), str) else None
 
 
+def data_settings(
+    data: str | None, data_dir: str | None, target: str | None, path: Path
+) -> tuple[str, str | None, dict[str, Any]]:
+    """(data name or path, its folder, a table's settings) for the model at ``path``: as given
+    (``--data``, ``--data-dir``, ``--target``), else as its run folder recorded them (a run
+    folder is a model with its data)."""
+    recorded = run_data(path) or {}
+    name = data or recorded.get("name")
+    if name is None:
+        raise ValueError(
+            f"name the data (a data set or a path): {str(path)!r} has no run folder config.json recording its data"
+        )
+    same = name == recorded.get("name")
+    data_dir = data_dir or (recorded.get("dir") if same else None)
+    table = {key: recorded.get(key) for key in ("target", "impute", "scale")} if same else {}
+    if target is not None:
+        table["target"] = target
+    return name, data_dir, table
+
+
+def model_test_labels(net: Network, dataset: Any, name: str) -> tuple[np.ndarray, list[str]]:
+    """The test labels ``(m_test,)`` and class names of ``dataset`` as the model counts its
+    classes: a model with preprocessing by its own class names (in its own order), any other
+    after checking that the data's features and classes are the model's."""
+    k = class_count(dataset)
+    check_model_data(net, dataset.X_test, None if net.preprocessor else k, f"the data {name!r}")
+    if net.preprocessor is not None:
+        mapping, names = in_model_classes(net, dataset)
+        return mapping[dataset.y_test], names
+    return dataset.y_test, list(dataset.classes)
+
+
+def model_test_data(
+    net: Network, path: Path, data: str | None, data_dir: str | None, target: str | None
+) -> tuple[Any, str, str, np.ndarray, list[str]]:
+    """``(dataset, description line, name, y_test, classes)``: the data a model at ``path`` is
+    evaluated on (:func:`data_settings`), as it reads them (:func:`as_model_reads`), with its
+    test labels counted as the model counts classes (:func:`model_test_labels`)."""
+    name, data_dir, table = data_settings(data, data_dir, target, path)
+    dataset, line, name = load_data(name, data_dir, net.dtype.name, table=table)
+    dataset = as_model_reads(net, dataset)
+    return (dataset, line, name, *model_test_labels(net, dataset, name))
+
+
 def model_class_names(net: Network, model_path: Path) -> list[str] | None:
     """The class names a model answers with: its preprocessing's, else its run folder's."""
     pre = net.preprocessor

@@ -324,5 +324,7 @@ def _train(args: argparse.Namespace, config: Any, dataset: Any, net: Network, ou
             "pip install 'deepmat[plot]' draws them (or 'deepmat[cli]', everything deepmat train uses)",
             file=sys.stderr,
         )
+    timing = {"seconds": seconds, "unit": unit, "resumed": bool(args.resume)}
+    runs.write_report(out, net, dataset, resolved, (train_result, test), history, timing, bool(skipped))
     print(f"wrote {out}: {', '.join(name for name in runs.RUN_FILES if (out / name).exists())}")
     return 0

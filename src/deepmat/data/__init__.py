@@ -57,7 +57,7 @@ from typing import Any
 
 from deepmat._checks import check_dtype_name, unknown_name
 from deepmat.data.cat import CAT_DIR_ENV, CAT_FILES, CAT_IMAGE_SHAPE, default_cat_dir, load_catvnoncat
-from deepmat.data.dataset import CatData, Dataset
+from deepmat.data.dataset import CatData, Dataset, take_rows
 from deepmat.data.digits import load_digits
 from deepmat.data.frames import TABLE_SUFFIXES, is_table, load_table, read_table
 from deepmat.data.hdf5 import HDF5_SUFFIXES
@@ -133,6 +133,7 @@ __all__ = [
     "picture_sizes_text",
     "read_samples",
     "read_table",
+    "take_rows",
 ]
 
 

@@ -25,9 +25,9 @@ def is_rows(X: Any) -> bool:
     return hasattr(X, "iloc") and getattr(X, "ndim", 0) == 2
 
 
-def take_rows(X: Any, rows: np.ndarray) -> Any:
-    """The rows ``rows`` (indices) of ``X``, an array or a table of rows."""
-    return X[rows] if isinstance(X, np.ndarray) else X.iloc[rows].reset_index(drop=True)
+def take_rows(X: Any, rows: Any) -> Any:
+    """The rows ``rows`` (indices or a slice) of X, an array or a table of rows (by position)."""
+    return X.iloc[rows] if hasattr(X, "iloc") else X[rows]
 
 
 @dataclass(frozen=True, eq=False)
