@@ -30,7 +30,8 @@ CHROMIUM_ARGS = [
 ]  # fmt: skip
 
 pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason=f"no browser at {CHROMIUM} (scripts/install.sh --tests installs chromium)"
+    not Path(CHROMIUM).exists(),
+    reason=f"no browser at {CHROMIUM} (scripts/install.sh --tests installs chromium)",
 )
 
 
