@@ -26,7 +26,7 @@ WORDS = {
     "l2": "L2 penalty: ",
 }
 WORDS_ZH = {
-    "title": "网络 {dims}：内部一个[[sample]]是一[[column]]，m 个[[sample]]的一[[batch]]输出 (n[l], m)",
+    "title": "网络 {dims}：内部[[one_sample]]是一[[column]]，m 个[[sample]]的一[[batch]]输出 (n[l], m)",
     "columns": (
         "[[layer]]",
         "输出的[[shape]]",

@@ -78,7 +78,7 @@ WORDS = {
     "column": "column",
 }
 WORDS_ZH = {
-    "softmax": "softmax 作用于每一{axis}（一个[[sample]]的 {n} 个分数）：a_k = e^(z_k) / Σ_j e^(z_j)",
+    "softmax": "softmax 作用于每一{axis}（[[one_sample]]的 {n} 个分数）：a_k = e^(z_k) / Σ_j e^(z_j)",
     "softmax_backward": "softmax 的雅可比矩阵 diag(a) − a·aᵀ，逐个[[sample]]：Σ_units 对该[[sample]]的各[[unit]]求和",
     "row": "[[row]]",
     "column": "[[column]]",
