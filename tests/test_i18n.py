@@ -42,14 +42,23 @@ PYTHON_TABLES = {
 }
 
 
+def js_object(text: str) -> dict:
+    """A JavaScript object literal of string literals (keys quoted or bare, trailing commas,
+    ``//`` comments) as JSON."""
+    text = "\n".join(line for line in text.splitlines() if not line.strip().startswith("//"))
+    text = re.sub(r"^(\s*)(\w+): \{", r'\1"\2": {', text, flags=re.MULTILINE)  # en: { → "en": {
+    return json.loads(re.sub(r",(\s*\})", r"\1", text))  # no trailing commas in JSON
+
+
 def strings_js() -> dict[str, dict[str, str]]:
-    """The tables of the page's static/strings.js (a JavaScript object of string literals)."""
+    """The tables of the page's static/strings.js, each with the NAMES every language shares."""
     text = (STATIC / "strings.js").read_text(encoding="utf-8")
+    names = text[text.index("const NAMES = ") + len("const NAMES = ") : text.index("};") + 1]
     body = text[text.index("export const STRINGS = ") + len("export const STRINGS = ") :].strip().rstrip(";")
-    body = "\n".join(line for line in body.splitlines() if not line.strip().startswith("//"))
-    body = re.sub(r"^(\s*)(\w+): \{", r'\1"\2": {', body, flags=re.MULTILINE)  # en: { → "en": {
-    body = re.sub(r",(\s*\})", r"\1", body)  # no trailing commas in JSON
-    return json.loads(body)
+    shared = js_object(names)
+    tables = js_object(body.replace("...NAMES,", '"...NAMES": "",'))
+    assert all(table.pop("...NAMES") == "" for table in tables.values())  # every table spreads NAMES
+    return {lang: {**shared, **table} for lang, table in tables.items()}
 
 
 def tables() -> dict[str, tuple[dict, dict]]:

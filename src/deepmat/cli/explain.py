@@ -23,7 +23,7 @@ from deepmat.cli.sources import (
     network_from,
 )
 from deepmat.data import take_rows
-from deepmat.i18n import LANGUAGES, Words, language
+from deepmat.i18n import Words, language
 
 ACTIVATION_FLAGS = (OPTION[("model", "activation")], OPTION[("model", "output_activation")])
 #: the flags that choose the sample and the output of --values (and go with it only)
@@ -93,13 +93,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         metavar="|".join(explain.LAYOUTS),
         help="samples as columns (the seeds') or rows (default: columns)",
     )
-    parser.add_argument(
-        "--lang",
-        type=values.argument_type(values.choice("language", lambda: tuple(LANGUAGES))),
-        metavar="|".join(LANGUAGES),
-        help="the language of the words around the equations: en (English) or zh (中文, the seeds' terms); "
-        "default: DEEPMAT_LANG, else zh for a Chinese locale, else en. A LaTeX document in Chinese "
-        "(--format latex) compiles with xelatex (xeCJK, fonts-noto-cjk)",
+    values.add_language(
+        parser,
+        "the words around the equations (a LaTeX document in Chinese, --format latex, compiles with xelatex: xeCJK, fonts-noto-cjk)",
     )
     group = parser.add_argument_group("the numbers of one sample (a trained MODEL)")
     group.add_argument(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 
 from deepmat.cli import values
-from deepmat.i18n import LANGUAGES, language
+from deepmat.i18n import language
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -32,13 +32,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="the port (default: 8000; 0: any free port)",
     )
     parser.add_argument("--no-browser", action="store_true", help="do not open the page in a browser")
-    parser.add_argument(
-        "--lang",
-        type=values.argument_type(values.choice("language", lambda: tuple(LANGUAGES))),
-        metavar="|".join(LANGUAGES),
-        help="the language the page opens in: en or zh (中文; default: DEEPMAT_LANG, else zh for a Chinese "
-        "locale, else en); the page has a switch too",
-    )
+    values.add_language(parser, "the page when it opens (it has an English / 中文 switch too)")
     parser.set_defaults(handler=run)
 
 

@@ -7,7 +7,6 @@ import argparse
 from deepmat.cli import values
 from deepmat.cli.sources import network_from
 from deepmat.explain import summary
-from deepmat.i18n import LANGUAGES
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -17,12 +16,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         description="Print a model's summary: layers, output shapes, parameters.",
     )
     parser.add_argument("source", metavar="MODEL|CONFIG", help="a model file, a run folder or a .toml config")
-    parser.add_argument(
-        "--lang",
-        type=values.argument_type(values.choice("language", lambda: tuple(LANGUAGES))),
-        metavar="|".join(LANGUAGES),
-        help="the language of the table's words: en or zh (default: DEEPMAT_LANG, else the locale's)",
-    )
+    values.add_language(parser, "the table's words")
     parser.set_defaults(handler=run)
 
 

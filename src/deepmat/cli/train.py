@@ -35,7 +35,7 @@ from deepmat.cli.config import (
 )
 from deepmat.cli.sources import class_count, load_data
 from deepmat.formatting import duration
-from deepmat.i18n import LANGUAGES, language
+from deepmat.i18n import language
 from deepmat.io import read_model
 from deepmat.metrics import classification_report
 from deepmat.network import Network
@@ -103,13 +103,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         action="store_true",
         help="replace the run an existing --out folder holds (its run files are removed first)",
     )
-    parser.add_argument(
-        "--lang",
-        type=values.argument_type(values.choice("language", lambda: tuple(LANGUAGES))),
-        metavar="|".join(LANGUAGES),
-        help="the language of report.html and the plots: en or zh (中文; default: DEEPMAT_LANG, else zh for "
-        "a Chinese locale, else en); what the command prints stays English",
-    )
+    values.add_language(parser, "report.html and the plots (what the command prints stays English)")
     parser.add_argument(
         "--distributed",
         action="store_true",
