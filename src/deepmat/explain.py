@@ -6,6 +6,9 @@
   their concrete shapes, one sample at a time and vectorised over m samples, in the seeds'
   column layout or in seed 004's row layout.
 
+Both speak English or Chinese (``lang="zh"``: the words around the equations in the seeds'
+terms, :mod:`deepmat.i18n`); the equations and shapes are the same in either.
+
 Notation: ``×`` between dimensions, ``·`` matrix product, ``⊙`` elementwise product,
 ``ᵀ`` transpose. dZ and dA are the gradients of the summed loss Σᵢ L(ŷ⁽ⁱ⁾, y⁽ⁱ⁾), as in the
 seeds (dZ[L] = A[L] − Y), so the 1/m of the cost J appears in dW and db.
