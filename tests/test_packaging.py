@@ -92,6 +92,8 @@ def test_the_wheel_ships_py_typed_and_the_license(tmp_path):
     (wheel,) = tmp_path.glob("deepmat-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "deepmat/py.typed" in names
+    assert "deepmat/i18n/glossary.json" in names  # the terms of every table of words, and the page's
+    assert "deepmat/playground/static/strings.js" in names
     assert any(name.endswith(".dist-info/licenses/LICENSE") for name in names)
     assert "MIT License" in (REPO / "LICENSE").read_text() and PYPROJECT["project"]["license"] == "MIT"
 

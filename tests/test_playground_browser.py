@@ -1,9 +1,10 @@
 """The playground page in a real browser (Debian's chromium, driven by Playwright) against a
-real ``deepmat playground`` server: the learner's path — load the page, train XOR to ≥ 0.95
-test accuracy, step through one forward and backward pass checking every matrix's shape
-against the network's, look at the layers' health, export the model and load it with
-``deepmat.load`` —, a bad setting's message, and two tabs with their own sessions. Each state
-is saved as a screenshot in a folder the tests print (``-s`` shows it)."""
+real ``deepmat playground`` server: the learner's path, once in each language chosen with the
+page's own switch (English / 中文) — load the page, train XOR to ≥ 0.95 test accuracy, step
+through one forward and backward pass checking every matrix's shape against the network's,
+look at the layers' health, export the model and load it with ``deepmat.load``, switch the
+language and keep the session —, a bad setting's message, and two tabs with their own
+sessions. Each state is saved as a screenshot in a folder the tests print (``-s`` shows it)."""
 
 from __future__ import annotations
 
@@ -108,6 +109,54 @@ def context(browser):
     context.close()
 
 
+#: what the page shows in each language: the labels (by selector), the first layer's dimension
+#: check, a hovered cell of W[1], the step-through's heading and a health column
+LANGUAGE = {
+    "en": {
+        "labels": {
+            "h1": "deepmat playground",
+            "#data-heading": "Data",
+            "label[for=setting-dataset]": "Data set",
+            "label[for=setting-learning_rate]": "Learning rate α",
+            "[data-testid=play]": "Play",
+            "#setting-dataset option[value=xor]": "XOR",
+        },
+        "check": "check: W[1] is (n[1], n[0]) = (4, 2)",
+        "hover": r"W\[1\] row 1, column 1 = -?\d.*",
+        "forward": "Forward, layer 1",
+        "health": "Dead units",
+    },
+    "zh": {
+        "labels": {
+            "h1": "deepmat 练习场",
+            "#data-heading": "数据",
+            "label[for=setting-dataset]": "数据集",
+            "label[for=setting-learning_rate]": "学习率 α",
+            "[data-testid=play]": "播放",
+            "#setting-dataset option[value=xor]": "异或（XOR）",
+        },
+        "check": "核对矩阵的维数：W[1] 是 (n[1], n[0]) = (4, 2)",
+        "hover": r"W\[1\] 第 1 行、第 1 列 = -?\d.*",
+        "forward": "前向传播，第 1 层",
+        "health": "死节点",
+    },
+}
+
+
+def choose_language(tab: Tab, lang: str) -> None:
+    """Click the page's language switch and wait until the page says it speaks ``lang``."""
+    tab.page.click(f"[data-testid=lang-{lang}]")
+    tab.page.wait_for_selector(f"body[data-lang={lang}]")
+
+
+def check_labels(tab: Tab, lang: str) -> None:
+    for selector, text in LANGUAGE[lang]["labels"].items():
+        assert tab.page.locator(selector).first.text_content().strip() == text, (lang, selector)
+    shown = tab.page.eval_on_selector_all("[data-i18n]", "elements => elements.map(e => e.textContent)")
+    assert shown and not [text for text in shown if "[[" in text or not text.strip()]  # every term resolved
+    assert tab.page.evaluate("document.documentElement.lang") == {"en": "en", "zh": "zh-CN"}[lang]
+
+
 def expected_shape(name: str, dims: list[int], m: int) -> tuple[int, int]:
     """The seeds' shape (SPEC §1) of a matrix named as the page names it: W[l] (n[l], n[l-1]),
     b[l] (n[l], 1), Z/A/D[l] and their gradients (n[l], m), Y (n[L], m); ᵀ swaps them."""
@@ -121,10 +170,14 @@ def expected_shape(name: str, dims: list[int], m: int) -> tuple[int, int]:
     return shape[::-1] if transposed else shape
 
 
-def test_the_learners_path(context, server, artefacts, tmp_path):
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_learners_path(context, server, artefacts, tmp_path, lang):
     tab = Tab(context, server)
     page = tab.page
-    tab.shot(artefacts, "01-loaded.png")
+    words = LANGUAGE[lang]
+    choose_language(tab, lang)
+    check_labels(tab, lang)
+    tab.shot(artefacts, f"{lang}-01-loaded.png")
     tab.change("#setting-dataset", "xor")
     settings = parse_settings({"dataset": "xor"})  # the form's defaults, with XOR
 
@@ -139,7 +192,7 @@ def test_the_learners_path(context, server, artefacts, tmp_path):
     page.wait_for_timeout(300)  # the last answer drawn
     accuracy, iterations = tab.value("test_accuracy"), tab.iteration()
     assert accuracy >= 0.95 and iterations > 0
-    tab.shot(artefacts, "02-trained.png")
+    tab.shot(artefacts, f"{lang}-02-trained.png")
 
     # one forward and backward pass, equation by equation, every shape checked
     page.click("[data-testid=steps-load]")
@@ -160,15 +213,14 @@ def test_the_learners_path(context, server, artefacts, tmp_path):
             assert (rows, cols) == expected_shape(name, dims, m), (equation, name)
             seen.add(re.sub(r"\[\d+\]", "", name))
         if index == 0:
-            assert "check: W[1] is (n[1], n[0]) = (4, 2)" in tab.text("step-check")
+            assert words["check"] in tab.text("step-check")
+            assert tab.text("step-heading") == words["forward"]
             canvas = figures.nth(1).locator("canvas")  # W[1]: hover a cell for its value
             canvas.hover(position={"x": 3, "y": 3})
-            assert re.fullmatch(
-                r"W\[1\] row 1, column 1 = -?\d.*", figures.nth(1).locator("output").inner_text()
-            )
-            tab.shot(artefacts, "03-forward-step.png")
+            assert re.fullmatch(words["hover"], figures.nth(1).locator("output").inner_text())
+            tab.shot(artefacts, f"{lang}-03-forward-step.png")
         if equation.startswith("dZ[3]"):
-            tab.shot(artefacts, "04-backward-step.png")
+            tab.shot(artefacts, f"{lang}-04-backward-step.png")
         page.click("[data-testid=step-next]")
     assert {"A", "W", "b", "Z", "dZ", "dW", "db", "dA", "Aᵀ", "Wᵀ", "Y"} <= seen
     z_lines = [e.split(" ", 1)[0] for e in equations if e.startswith(("Z[", "dZ["))]
@@ -179,7 +231,8 @@ def test_the_learners_path(context, server, artefacts, tmp_path):
     page.wait_for_selector("[data-testid=health-row]")
     assert page.locator("[data-testid=health-row]").count() == 3
     assert page.locator("[data-testid=unit-map]").count() == sum(settings.hidden)
-    tab.shot(artefacts, "05-health.png")
+    assert words["health"] in page.locator("[data-testid=health] th").all_inner_texts()
+    tab.shot(artefacts, f"{lang}-05-health.png")
 
     # export: the model deepmat.load reads, scoring what the page showed
     with page.expect_download() as download:
@@ -192,7 +245,24 @@ def test_the_learners_path(context, server, artefacts, tmp_path):
     page.click("[data-testid=snippet-show]")
     page.wait_for_selector("[data-testid=snippet]:not([hidden])")
     assert "deepmat.Network(" in tab.text("snippet") and "'xor'" in tab.text("snippet")
-    tab.shot(artefacts, "06-export.png")
+    tab.shot(artefacts, f"{lang}-06-export.png")
+
+    # the other language: every label again, the same session, training and step-through
+    other = "zh" if lang == "en" else "en"
+    position = tab.text("step-position")
+    choose_language(tab, other)
+    check_labels(tab, other)
+    page.wait_for_function(
+        "text => document.querySelector('[data-testid=step-check]').textContent.startsWith(text)",
+        arg=LANGUAGE[other]["check"].split("：")[0].split(":")[0],
+    )
+    assert tab.iteration() == iterations and tab.value("test_accuracy") == accuracy
+    assert page.locator("#setting-dataset").input_value() == "xor"
+    assert page.locator("[data-testid=step-list] li").count() == count
+    assert tab.text("step-position") != position or lang == other  # the same place, other words
+    assert LANGUAGE[other]["health"] in page.locator("[data-testid=health] th").all_inner_texts()
+    assert f"lang={other}" in page.url
+    tab.shot(artefacts, f"{lang}-07-switched-to-{other}.png")
     assert not tab.errors
 
 

@@ -272,3 +272,44 @@ def test_png_bytes_is_a_valid_png_of_the_pixels(shape):
         assert image.size == (shape[1], shape[0])
     with pytest.raises(ValueError, match=r"pixels must be \(h, w\), \(h, w, 1\) or \(h, w, 3\)"):
         png_bytes(np.zeros((2, 2, 2)))
+
+
+def test_the_report_in_chinese_shows_chinese_class_names_and_words_as_characters(tmp_path):
+    """report.html in Chinese (deepmat train --lang zh): <html lang="zh-CN">, a CJK font in its
+    font list, the words of deepmat.report.WORDS_ZH; in Chromium, the class names 猫 and 狗 are
+    drawn as two different glyphs, not as the two identical boxes of a font without them."""
+    from deepmat import fonts
+    from deepmat.report import FONT_FAMILY, words
+
+    classes = ["猫", "狗", "non-cat"]
+    report = sample_report(
+        classes=classes,
+        per_class=[{"class": c, "precision": 0.5, "recall": 0.5, "f1": 0.5, "count": 1} for c in classes],
+    )
+    page = render(report, "zh")
+    assert '<html lang="zh-CN">' in page and '<html lang="en">' in render(report)
+    assert '"Noto Sans CJK SC"' in FONT_FAMILY and f"font-family: {FONT_FAMILY};" in page
+    zh = words("zh")
+    for key in SECTIONS:
+        assert f"<h2>{html.escape(zh[key])}</h2>" in page
+    assert zh["results"] == "结果" and zh["test_accuracy"] == "测试集准确率"
+    playwright = pytest.importorskip("playwright.sync_api")
+    if not CHROMIUM.is_file():
+        pytest.skip("Chromium is not installed (scripts/install.sh installs it)")
+    if fonts.cjk_family() is None:
+        pytest.skip(f"no CJK font on this machine: {fonts.INSTALL}")
+    path = tmp_path / "report.html"
+    path.write_text(page, encoding="utf-8")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            tab = browser.new_page(viewport={"width": 1200, "height": 900})
+            tab.route("**/*", lambda r: r.continue_() if r.request.url == path.as_uri() else r.abort())
+            tab.goto(path.as_uri())
+            cells = tab.locator("section#per_class tbody td:first-child")
+            assert cells.all_inner_texts() == classes
+            cat, dog = (cells.nth(i).screenshot() for i in (0, 1))
+            tab.screenshot(path=str(tmp_path / "report-zh.png"), full_page=True)
+        finally:
+            browser.close()
+    assert cat != dog  # two characters drawn; two missing-glyph boxes would be the same picture

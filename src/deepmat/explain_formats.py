@@ -68,8 +68,9 @@ def _shape(array: np.ndarray) -> str:
 class TextFormat:
     """explain's own layout: a matrix under its equation, one row per line, columns aligned."""
 
-    def __init__(self, digits: int) -> None:
+    def __init__(self, digits: int, lang: str = "en") -> None:
         self.digits = digits
+        self.lang = lang
 
     def escape(self, text: str) -> str:
         return text
@@ -132,6 +133,13 @@ class MarkdownFormat(TextFormat):
         return "\n".join(line for i, line in enumerate(lines) if line or (i and lines[i - 1])).strip() + "\n"
 
 
+#: The preamble of a LaTeX document with Chinese words: xelatex and the xeCJK package, with the
+#: CJK font of the plots (Noto Sans CJK SC: Debian's fonts-noto-cjk; texlive-xetex, texlive-lang-chinese)
+CJK_PREAMBLE = (
+    "% Chinese words: compile with xelatex (xeCJK; the font from fonts-noto-cjk)",
+    r"\usepackage{xeCJK}",
+    r"\setCJKmainfont{Noto Sans CJK SC}",
+)
 #: Unicode of explain's lines → LaTeX math (each put in ``\ensuremath``); longest first
 _LATEX_MATH = {
     "X̂": r"\hat{X}",
@@ -244,7 +252,10 @@ class LatexFormat(TextFormat):
         ]
 
     def document(self, lines: list[str]) -> str:
-        head = [r"\documentclass{article}", r"\usepackage{amsmath}", r"\begin{document}", ""]
+        """The document: ASCII for English (pdflatex); with Chinese words, xeCJK and the
+        Noto CJK font (:data:`CJK_PREAMBLE`: compile it with xelatex)."""
+        packages = [r"\usepackage{amsmath}", *(CJK_PREAMBLE if self.lang != "en" else [])]
+        head = [r"\documentclass{article}", *packages, r"\begin{document}", ""]
         return "\n".join([*head, *lines, r"\end{document}"])
 
 

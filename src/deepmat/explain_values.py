@@ -29,9 +29,10 @@ import numpy as np
 from deepmat._checks import check_number, unknown_name
 from deepmat.explain import ExplainLine, Writer, explain_groups, explain_lines
 from deepmat.explain_formats import FORMATS, FORMATTERS, MAX_SHOWN, TextFormat, number_text
+from deepmat.i18n import Words, language
 from deepmat.losses import get_loss
 
-#: Every word this module adds to explain's lines (a language is another such table).
+#: Every word this module adds to explain's lines; ``WORDS_ZH`` the same in Chinese (:mod:`deepmat.i18n`).
 WORDS = {
     "subtitle": "with the numbers of one sample (m = 1), in inference mode: dropout is the identity, "
     "batch norm uses its running estimates",
@@ -41,6 +42,14 @@ WORDS = {
     "cost_l2": "cost of this sample (m = 1): J = L(a[{L}], y) + L2 penalty = {value}",
     "others": "gradients the one-sample equations leave to the vectorised form (batch norm's):",
 }
+WORDS_ZH = {
+    "subtitle": "[[one_sample]]（m = 1）的数值，[[inference]]模式：[[dropout]]不起作用，[[batch_norm]]使用运行估计",
+    "digits": "数值保留 {digits} 位有效数字；矩阵最多显示 {shown} 行、{shown} 列（前 {half} 个和后 {half} 个）",
+    "cost": "这个[[sample]]的[[cost]]（m = 1）：J = L(a[{L}], y) = {value}",
+    "cost_l2": "这个[[sample]]的[[cost]]（m = 1）：J = L(a[{L}], y) + [[l2_penalty]] = {value}",
+    "others": "[[one_sample]]的公式留给[[vectorised]]形式的[[gradient]]（[[batch_norm]]的）：",
+}
+words = Words(en=WORDS, zh=WORDS_ZH)
 
 #: the one-sample equations' writer of names (columns, m = 1)
 _NAMES = Writer(rows=False, m=1, batch=False)
@@ -166,7 +175,13 @@ class _Shown:
 
 
 def explain_values(
-    net: Any, x: Any, y: Any, format: str = "text", digits: int = 4, about: Sequence[str] = ()
+    net: Any,
+    x: Any,
+    y: Any,
+    format: str = "text",
+    digits: int = 4,
+    about: Sequence[str] = (),
+    lang: str | None = "en",
 ) -> str:
     """The one-sample equations of :func:`deepmat.explain.explain` with ``net``'s numbers for
     sample ``x`` with target ``y`` (see :func:`sample_values`): after each equation, the
@@ -178,34 +193,38 @@ def explain_values(
         format: one of :data:`FORMATS`.
         digits: significant digits of every number (1 to 17).
         about: lines that say which sample this is (user text: escaped for the format).
+        lang: the language of the words (:func:`deepmat.explain.explain_lines`); the LaTeX
+            document of a Chinese text compiles with xelatex (xeCJK).
 
     Raises:
-        ValueError: an unknown format or a bad ``digits``; ``x`` or ``y`` that the network
-            does not take (the message says what it expected).
+        ValueError: an unknown format, language or a bad ``digits``; ``x`` or ``y`` that the
+            network does not take (the message says what it expected).
     """
     if format not in FORMATTERS:
         raise unknown_name("format", format, FORMATS)
     digits = check_number(digits, "digits", 1, 17, integer=True)
+    lang = language(lang)
+    w = words(lang)
     values = sample_values(net, x, y)
-    fmt = FORMATTERS[format](digits)
-    lines = explain_lines(net=net, m=1, vectorised=False)
+    fmt = FORMATTERS[format](digits, lang)
+    lines = explain_lines(net=net, m=1, vectorised=False, lang=lang)
     sections = [i for i, line in enumerate(lines) if line.kind == "section"]
-    cost = WORDS["cost_l2" if values.has_penalty else "cost"].format(
+    cost = w["cost_l2" if values.has_penalty else "cost"].format(
         L=net.L, value=number_text(values.cost, digits)
     )
-    digits_line = WORDS["digits"].format(digits=digits, shown=MAX_SHOWN, half=MAX_SHOWN // 2)
+    digits_line = w["digits"].format(digits=digits, shown=MAX_SHOWN, half=MAX_SHOWN // 2)
     lines = [
         lines[0],
-        *(ExplainLine("header", text) for text in (WORDS["subtitle"], *about, digits_line)),
+        *(ExplainLine("header", text) for text in (w["subtitle"], *about, digits_line)),
         *lines[1 : sections[1] - 1],
         ExplainLine("blank", ""),
         ExplainLine("header", cost),
         *lines[sections[1] - 1 : sections[2] - 1],
     ]
-    return fmt.document(_render(fmt, lines, values))
+    return fmt.document(_render(fmt, lines, values, w))
 
 
-def _render(fmt: TextFormat, lines: list[ExplainLine], values: SampleValues) -> list[str]:
+def _render(fmt: TextFormat, lines: list[ExplainLine], values: SampleValues, w: Any) -> list[str]:
     """The lines in ``fmt``, each equation followed by the matrices it reads that the reader
     has not seen with these numbers, then its result (after the last line of its step that
     computes it: dW[l] after "dW[l] += λ·W[l]" when there is an L2 penalty); what no
@@ -247,7 +266,7 @@ def _render(fmt: TextFormat, lines: list[ExplainLine], values: SampleValues) -> 
         if name not in shown.seen or not np.array_equal(shown.seen[name], array)
     ]
     if rest:
-        shown.out += fmt.line("form", WORDS["others"])
+        shown.out += fmt.line("form", w["others"])
         for name in rest:
             shown.show(name)
     return shown.out

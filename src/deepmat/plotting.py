@@ -21,7 +21,44 @@ import numpy as np
 from deepmat._checks import check_number
 from deepmat.data.images import PICTURE_SIZES
 from deepmat.fonts import check_text, font_settings
+from deepmat.i18n import Words
 from deepmat.io import atomic_write
+
+#: The plots' own words (axes, legends, default titles); ``WORDS_ZH`` the same in Chinese,
+#: drawn with the CJK font of :mod:`deepmat.fonts`.
+WORDS = {
+    "cost_title": "Cost J against iterations",
+    "iteration": "iteration",
+    "epoch": "epoch",
+    "cost": "cost J",
+    "train": "train",
+    "validation": "validation",
+    "metric.loss": "loss",
+    "metric.accuracy": "accuracy",
+    "confusion_title": "Confusion matrix (test set)",
+    "predicted_class": "predicted class",
+    "true_class": "true class",
+    "wrong_title": "Misclassified test pictures",
+    "wrong_picture": "true: {true}\npred: {predicted}",
+    "no_wrong": "no misclassified test pictures",
+}
+WORDS_ZH = {
+    "cost_title": "[[cost]] J 随[[iteration]]次数的变化",
+    "iteration": "[[iteration]]",
+    "epoch": "[[epoch]]",
+    "cost": "[[cost]] J",
+    "train": "[[training_set]]",
+    "validation": "验证集",
+    "metric.loss": "[[loss]]",
+    "metric.accuracy": "[[accuracy]]",
+    "confusion_title": "[[confusion_matrix]]（[[test_set]]）",
+    "predicted_class": "预测的[[class]]",
+    "true_class": "真实的[[class]]",
+    "wrong_title": "被误分类的[[test_set]]图片",
+    "wrong_picture": "真实：{true}\n预测：{predicted}",
+    "no_wrong": "没有被误分类的[[test_set]]图片",
+}
+words = Words(en=WORDS, zh=WORDS_ZH)
 
 
 def _literal_text(function: Callable[..., Path]) -> Callable[..., Path]:
@@ -37,7 +74,9 @@ def _literal_text(function: Callable[..., Path]) -> Callable[..., Path]:
             return function(*args, **kwargs)  # which says how to install matplotlib
         texts = [a for a in args if isinstance(a, str)] + [str(c) for c in kwargs.get("classes", ()) or ()]
         texts += [str(c) for a in args if isinstance(a, (list, tuple)) for c in a if isinstance(c, str)]
-        check_text(texts + [v for v in kwargs.values() if isinstance(v, str)])
+        texts += [v for v in kwargs.values() if isinstance(v, str)]
+        texts += [str(v) for v in words(kwargs.get("lang", "en")).values()]  # the plot's own words
+        check_text(texts)
         settings = {"text.parse_math": False, "text.usetex": False, **font_settings()}
         with matplotlib.rc_context(settings):
             return function(*args, **kwargs)
@@ -49,8 +88,9 @@ def _literal_text(function: Callable[..., Path]) -> Callable[..., Path]:
 def plot_cost_curve(
     costs: Sequence[float] | np.ndarray,
     path: str | os.PathLike,
-    title: str = "Cost J against iterations",
+    title: str | None = None,
     every: int = 1,
+    lang: str = "en",
 ) -> Path:
     """Save the cost curve as a PNG at ``path`` and return the path.
 
@@ -60,7 +100,8 @@ def plot_cost_curve(
         path: where to write the PNG; its folder is created if needed. The file is written to a
             temporary file in the same folder, then moved into place (``os.replace``), so a
             reader never sees a half-written picture.
-        title: the figure's title.
+        title: the figure's title (default: "Cost J against iterations" in ``lang``).
+        lang: the language of the axes' labels (:mod:`deepmat.i18n`: ``"en"`` or ``"zh"``).
         every: the number of iterations between two recorded costs: ``costs[k]`` is drawn at
             iteration ``k·every`` (1 for one cost per iteration; 100 for the course's list of
             every hundredth cost).
@@ -83,9 +124,10 @@ def plot_cost_curve(
     figure = _figure("plot_cost_curve", (6.4, 4.0))
     axes = figure.add_subplot()
     axes.plot(np.arange(values.size) * int(every), values)
-    axes.set_xlabel("iteration")
-    axes.set_ylabel("cost J")
-    axes.set_title(title)
+    w = words(lang)
+    axes.set_xlabel(w["iteration"])
+    axes.set_ylabel(w["cost"])
+    axes.set_title(w["cost_title"] if title is None else title)
     axes.grid(True, alpha=0.3)
     figure.tight_layout()
     return _save_png(figure, path)
@@ -108,7 +150,8 @@ def plot_history(
     path: str | os.PathLike,
     metric: str = "loss",
     title: str | None = None,
-    xlabel: str = "epoch",
+    xlabel: str | None = None,
+    lang: str = "en",
 ) -> Path:
     """Save the training curve of ``metric`` and, when recorded, its validation curve
     ``val_<metric>`` as a PNG at ``path`` (written atomically, like :func:`plot_cost_curve`).
@@ -119,7 +162,9 @@ def plot_history(
         path: where to write the PNG; its folder is created if needed.
         metric: ``"loss"``, ``"accuracy"`` or any other recorded name.
         title: the figure's title (default: the metric's name).
-        xlabel: the horizontal axis' label (``"iteration"`` for the seeds' full-batch form).
+        xlabel: the horizontal axis' label (default: "epoch" in ``lang``; ``"iteration"`` for
+            the seeds' full-batch form).
+        lang: the language of the axes' labels and the legend (``"en"`` or ``"zh"``).
 
     Raises:
         ValueError: ``metric`` was not recorded, or holds no finite value.
@@ -127,9 +172,10 @@ def plot_history(
     """
     if metric not in history:
         raise ValueError(f"the history has no {metric!r}; it records {sorted(history)}")
-    curves = {"train": _finite_curve(history[metric], metric)}
+    w = words(lang)
+    curves = {w["train"]: _finite_curve(history[metric], metric)}
     if f"val_{metric}" in history:
-        curves["validation"] = _finite_curve(history[f"val_{metric}"], f"val_{metric}")
+        curves[w["validation"]] = _finite_curve(history[f"val_{metric}"], f"val_{metric}")
     figure = _figure("plot_history", (6.4, 4.0))
     axes = figure.add_subplot()
     for label, values in curves.items():
@@ -138,9 +184,10 @@ def plot_history(
     from matplotlib.ticker import MaxNLocator
 
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-    axes.set_xlabel(xlabel)
-    axes.set_ylabel(metric.replace("_", " "))
-    axes.set_title(title if title is not None else metric.replace("_", " "))
+    name = w.get(f"metric.{metric}", metric.replace("_", " "))
+    axes.set_xlabel(w["epoch"] if xlabel is None else xlabel)
+    axes.set_ylabel(name)
+    axes.set_title(title if title is not None else name)
     axes.grid(True, alpha=0.3)
     axes.legend()
     figure.tight_layout()
@@ -152,11 +199,13 @@ def plot_confusion_matrix(
     matrix: np.ndarray | Sequence[Sequence[int]],
     classes: Sequence[str],
     path: str | os.PathLike,
-    title: str = "Confusion matrix (test set)",
+    title: str | None = None,
+    lang: str = "en",
 ) -> Path:
     """Save a confusion matrix as a PNG at ``path``: ``matrix[i, j]`` counts the samples of
     true class ``i`` predicted as class ``j`` (rows true, columns predicted, scikit-learn's
-    convention); class names label both axes and each cell shows its count.
+    convention); class names label both axes and each cell shows its count. ``title``
+    (default: "Confusion matrix (test set)") and the axes' labels in ``lang``.
 
     Raises:
         ValueError: ``matrix`` is not a square ``(k, k)`` array of counts with ``k = len(classes)``.
@@ -180,9 +229,10 @@ def plot_confusion_matrix(
         np.arange(k), labels=names, rotation=45 if slanted else 0, ha="right" if slanted else "center"
     )
     axes.set_yticks(np.arange(k), labels=names)
-    axes.set_xlabel("predicted class")
-    axes.set_ylabel("true class")
-    axes.set_title(title)
+    w = words(lang)
+    axes.set_xlabel(w["predicted_class"])
+    axes.set_ylabel(w["true_class"])
+    axes.set_title(w["confusion_title"] if title is None else title)
     if k <= 30:
         threshold = counts.max() / 2 if counts.size else 0
         size = 9 if k <= 12 else 6
@@ -208,8 +258,9 @@ def plot_misclassified(
     predicted_labels: Sequence[int],
     classes: Sequence[str],
     path: str | os.PathLike,
-    title: str = "Misclassified test pictures",
+    title: str | None = None,
     max_images: int = 25,
+    lang: str = "en",
 ) -> Path:
     """Save a grid of up to ``max_images`` pictures (5 per row) as a PNG at ``path``, each
     titled with its true and predicted class.
@@ -220,6 +271,8 @@ def plot_misclassified(
             then says that nothing was misclassified).
         true_labels, predicted_labels: ``(k,)`` class indices.
         classes: the class names, indexed by label.
+        title: the figure's title (default: "Misclassified test pictures" in ``lang``).
+        lang: the language of the words (``"en"`` or ``"zh"``).
 
     Raises:
         ValueError: the shapes disagree.
@@ -238,10 +291,11 @@ def plot_misclassified(
     columns = 5
     rows = max(1, -(-n // columns))
     figure = _figure("plot_misclassified", (columns * 1.9, rows * 2.3 + 0.5))
+    w = words(lang)
     if n == 0:
         axes = figure.add_subplot()
         axes.axis("off")
-        axes.text(0.5, 0.5, "no misclassified test pictures", ha="center", va="center", fontsize=12)
+        axes.text(0.5, 0.5, w["no_wrong"], ha="center", va="center", fontsize=12)
     for i in range(n):
         axes = figure.add_subplot(rows, columns, i + 1)
         picture = np.clip(pictures[i], 0.0, 1.0)
@@ -253,8 +307,10 @@ def plot_misclassified(
         axes.set_yticks([])
         true_name = _class_name(classes, int(true_labels[i]))
         predicted_name = _class_name(classes, int(predicted_labels[i]))
-        axes.set_title(f"true: {true_name}\npred: {predicted_name}", fontsize=8, color="firebrick")
-    figure.suptitle(title)
+        axes.set_title(
+            w["wrong_picture"].format(true=true_name, predicted=predicted_name), fontsize=8, color="firebrick"
+        )
+    figure.suptitle(w["wrong_title"] if title is None else title)
     figure.tight_layout()
     return _save_png(figure, path)
 

@@ -10,10 +10,13 @@ module imports no network, so :class:`~deepmat.Network` itself can show it.
 from __future__ import annotations
 
 import html
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-#: The table's words (a language is another such table).
+from deepmat.i18n import Words
+
+#: The table's words; ``WORDS_ZH`` the same in Chinese (:mod:`deepmat.i18n`).
 WORDS = {
     "title": "Network {dims}: one sample per column inside, outputs (n[l], m) for a batch of m samples",
     "columns": ("layer", "output shape", "W / γ", "b / β", "parameters", "activation"),
@@ -22,6 +25,22 @@ WORDS = {
     "input": "Input n[0] = {n0} · L = {L} · dtype {dtype} · loss {loss}",
     "l2": "L2 penalty: ",
 }
+WORDS_ZH = {
+    "title": "网络 {dims}：内部[[one_sample]]是一[[column]]，m 个[[sample]]的一[[batch]]输出 (n[l], m)",
+    "columns": (
+        "[[layer]]",
+        "输出的[[shape]]",
+        "W / γ",
+        "b / β",
+        "[[parameter]]个数",
+        "[[activation_function]]",
+    ),
+    "trainable": "可训练的[[parameter]]：{count:,}",
+    "non_trainable": "不可训练的[[parameter]]：{count:,}（[[batch_norm]]的运行均值和方差）",
+    "input": "输入 n[0] = {n0} · L = {L} · 数据类型 {dtype} · [[loss_function]] {loss}",
+    "l2": "[[l2_penalty]]：",
+}
+words = Words(en=WORDS, zh=WORDS_ZH)
 #: the column of parameter counts, right-aligned
 COUNT_COLUMN = 4
 
@@ -36,9 +55,11 @@ class SummaryTable:
     footer: list[str]
 
 
-def summary_table(net: Any) -> SummaryTable:
+def summary_table(net: Any, lang: str = "en") -> SummaryTable:
     """The table of a :class:`~deepmat.Network` ``net``: a row per layer object (label, output
-    shape (n[l], m), W or γ shape, b or β shape, trainable parameters, activation)."""
+    shape (n[l], m), W or γ shape, b or β shape, trainable parameters, activation), its words
+    in ``lang``."""
+    w = words(lang)
     rows = []
     for layer in net.layers:
         label, weight, bias, activation = layer.summary_row()
@@ -46,24 +67,30 @@ def summary_table(net: Any) -> SummaryTable:
         rows.append((label, f"({layer.n_out}, m)", weight, bias, f"{count:,}", activation))
     l2 = {layer.index: layer.l2 for layer in net.layers if getattr(layer, "l2", None)}
     footer = [
-        WORDS["trainable"].format(count=sum(a.size for a in net.params.values())),
-        WORDS["non_trainable"].format(count=sum(a.size for a in net.buffers.values())),
-        WORDS["input"].format(n0=net.layer_dims[0], L=net.L, dtype=net.dtype.name, loss=net.loss),
+        w["trainable"].format(count=sum(a.size for a in net.params.values())),
+        w["non_trainable"].format(count=sum(a.size for a in net.buffers.values())),
+        w["input"].format(n0=net.layer_dims[0], L=net.L, dtype=net.dtype.name, loss=net.loss),
     ]
     if l2:
-        footer.append(WORDS["l2"] + ", ".join(f"λ[{l}] = {v:g}" for l, v in l2.items()))
-    return SummaryTable(WORDS["title"].format(dims=net.layer_dims), WORDS["columns"], rows, footer)
+        footer.append(w["l2"] + ", ".join(f"λ[{l}] = {v:g}" for l, v in l2.items()))
+    return SummaryTable(w["title"].format(dims=net.layer_dims), w["columns"], rows, footer)
 
 
-def summary_text(net: Any) -> str:
-    """:func:`summary_table` as aligned text, the columns two spaces apart, ruled above and below the rows."""
-    table = summary_table(net)
+def display_width(text: str) -> int:
+    """The columns ``text`` takes in a terminal: two for a wide (Chinese) character."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def summary_text(net: Any, lang: str = "en") -> str:
+    """:func:`summary_table` as aligned text, the columns two spaces apart, ruled above and below
+    the rows (aligned by :func:`display_width`, so Chinese headers line up too)."""
+    table = summary_table(net, lang)
     every = [table.columns, *table.rows]
-    widths = [max(len(row[i]) for row in every) for i in range(len(table.columns))]
+    widths = [max(display_width(row[i]) for row in every) for i in range(len(table.columns))]
 
     def line(row: tuple[str, ...]) -> str:
         cells = [
-            c.rjust(w) if i == COUNT_COLUMN else c.ljust(w)
+            " " * (w - display_width(c)) + c if i == COUNT_COLUMN else c + " " * (w - display_width(c))
             for i, (c, w) in enumerate(zip(row, widths, strict=True))
         ]
         return "  ".join(cells).rstrip()
@@ -72,10 +99,10 @@ def summary_text(net: Any) -> str:
     return "\n".join([table.title, line(table.columns), rule, *map(line, table.rows), rule, *table.footer])
 
 
-def summary_html(net: Any) -> str:
+def summary_html(net: Any, lang: str = "en") -> str:
     """:func:`summary_table` as an HTML ``<table>`` (class ``deepmat-summary``): the title as
     its caption, the footer lines in ``<tfoot>``; every text escaped, styled inline."""
-    table = summary_table(net)
+    table = summary_table(net, lang)
     e = html.escape
     cell = 'style="padding:2px 10px;text-align:{align};font-family:monospace"'
 

@@ -23,6 +23,7 @@ from deepmat.cli.sources import (
     network_from,
 )
 from deepmat.data import take_rows
+from deepmat.i18n import Words, language
 
 ACTIVATION_FLAGS = (OPTION[("model", "activation")], OPTION[("model", "output_activation")])
 #: the flags that choose the sample and the output of --values (and go with it only)
@@ -39,7 +40,7 @@ VALUES_OPTIONS = (
      "plain text, Markdown or a LaTeX document (default: text)"),
     ("--digits", values.positive_int, "N", "significant digits of every number, 1 to 17 (default: 4)"),
 )  # fmt: skip
-#: The words this command adds to the --values output (a language is another such table).
+#: The words this command adds to the --values output; ``WORDS_ZH`` the same in Chinese.
 WORDS = {
     "test_sample": "sample {k} of the test split of {data} ({m} samples)",
     "input_row": "input: {label}",
@@ -50,6 +51,17 @@ WORDS = {
     "values_predicted": "target y: the prediction {values}: no --label was given (so dz[L] = 0)",
     "prediction": "prediction: class {name} (label {index}), probability {p:.4f}",
 }
+WORDS_ZH = {
+    "test_sample": "{data} 的[[test_set]]（{m} 个[[sample]]）中的第 {k} 个[[sample]]",
+    "input_row": "输入：{label}",
+    "true": "[[target]] y：[[class]] {name}（[[label]] {index}）",
+    "label_given": "[[target]] y：[[class]] {name}（[[label]] {index}），由 --label 给出",
+    "label_predicted": "[[target]] y：预测的[[class]] {name}（[[label]] {index}）：没有给出 --label",
+    "values_given": "[[target]] y：{values}，由 --label 给出",
+    "values_predicted": "[[target]] y：[[prediction]] {values}：没有给出 --label（所以 dz[L] = 0）",
+    "prediction": "[[prediction]]：[[class]] {name}（[[label]] {index}），[[probability]] {p:.4f}",
+}
+words = Words(en=WORDS, zh=WORDS_ZH)
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -58,7 +70,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="the forward and backward equations with every matrix's shape",
         description="Print the equations of forward and backward propagation for an architecture, "
         "with the shape of every matrix. With --values, a trained model's forward and backward pass "
-        "for one sample, each equation followed by its matrices' numbers.",
+        "for one sample, each equation followed by its matrices' numbers. --lang zh writes the words "
+        "around the equations in Chinese, in the seed articles' terms (前向传播, 反向传播, 代价函数 …); "
+        "the equations and shapes stay the same.",
     )
     parser.add_argument(
         "source", nargs="?", metavar="MODEL|CONFIG", help="a model file, a run folder or a .toml config"
@@ -79,6 +93,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         metavar="|".join(explain.LAYOUTS),
         help="samples as columns (the seeds') or rows (default: columns)",
     )
+    values.add_language(
+        parser,
+        "the words around the equations (a LaTeX document in Chinese, --format latex, compiles with xelatex: xeCJK, fonts-noto-cjk)",
+    )
     group = parser.add_argument_group("the numbers of one sample (a trained MODEL)")
     group.add_argument(
         "--values",
@@ -96,6 +114,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    args.lang = language(args.lang)
     if args.values:
         print(values_text(args))
         return 0
@@ -112,6 +131,7 @@ def run(args: argparse.Namespace) -> int:
             layout=args.layout,
             hidden_activation=args.activation or OPTION[("model", "activation")].default,
             output_activation=args.output_activation,
+            lang=args.lang,
         )
     else:
         if args.activation or args.output_activation:
@@ -119,7 +139,7 @@ def run(args: argparse.Namespace) -> int:
                 "--activation and --output-activation go with --layers; a MODEL or CONFIG has its own"
             )
         net, _ = network_from(args.source)
-        text = explain.explain(net=net, m=m, layout=args.layout)
+        text = explain.explain(net=net, m=m, layout=args.layout, lang=args.lang)
     print(text)
     return 0
 
@@ -138,6 +158,7 @@ def values_text(args: argparse.Namespace) -> str:
     if args.input is not None and args.data is not None:
         raise ValueError("--input and --data both choose the sample; give one of them")
     net, path = load_model(args.source)
+    w = words(args.lang)
     k = args.sample or 0
     if args.input is not None:
         rows, labels = inputs(args.input, net)
@@ -146,9 +167,9 @@ def values_text(args: argparse.Namespace) -> str:
                 f"--sample {k}: {args.input!r} holds {len(labels)} sample(s), 0 to {len(labels) - 1}"
             )
         x = rows[k : k + 1]
-        about = [WORDS["input_row"].format(label=labels[k])]
+        about = [w["input_row"].format(label=labels[k])]
         classes = model_class_names(net, path) or [str(i) for i in range(model_classes(net))]
-        y, target = _input_target(net, x, args.label, classes)
+        y, target = _input_target(net, x, args.label, classes, w)
     else:
         if args.label is not None:
             raise ValueError("--label goes with --input; a sample of a data set has its own label")
@@ -158,15 +179,21 @@ def values_text(args: argparse.Namespace) -> str:
                 f"--sample {k}: the test split of {name} has {len(y_test)} samples, 0 to {len(y_test) - 1}"
             )
         x, y = take_rows(dataset.X_test, slice(k, k + 1)), int(y_test[k])
-        about = [WORDS["test_sample"].format(k=k, data=name, m=len(y_test))]
-        target = WORDS["true"].format(name=classes[y], index=y)
+        about = [w["test_sample"].format(k=k, data=name, m=len(y_test))]
+        target = w["true"].format(name=classes[y], index=y)
     about.append(target)
     if _one_label(net):
         p = net.predict_proba(x)[0]
         best = int(np.argmax(p))
-        about.append(WORDS["prediction"].format(name=classes[best], index=best, p=p[best]))
+        about.append(w["prediction"].format(name=classes[best], index=best, p=p[best]))
     return explain_values.explain_values(
-        net, x, y, format=args.format or "text", digits=4 if args.digits is None else args.digits, about=about
+        net,
+        x,
+        y,
+        format=args.format or "text",
+        digits=4 if args.digits is None else args.digits,
+        about=about,
+        lang=args.lang,
     )
 
 
@@ -175,27 +202,27 @@ def _one_label(net: Any) -> bool:
     return net.is_classifier and (net.output_activation == "softmax" or net.layer_dims[-1] == 1)
 
 
-def _input_target(net: Any, x: Any, label: str | None, classes: list[str]) -> tuple[Any, str]:
+def _input_target(net: Any, x: Any, label: str | None, classes: list[str], w: Any) -> tuple[Any, str]:
     """y for an --input sample and the line that says where it came from: ``--label`` (a class
     name or index; a regressor's n[L] comma-separated values), else the model's prediction."""
     if not _one_label(net):  # a regressor's values, or a multi-label sigmoid's 0/1 per output
         if label is None:
             y = net.predict(x).reshape(-1)
-            return y, WORDS["values_predicted"].format(values=", ".join(f"{v:.6g}" for v in y))
+            return y, w["values_predicted"].format(values=", ".join(f"{v:.6g}" for v in y))
         try:
             y = np.array([float(v) for v in label.split(",")])
         except ValueError:
             raise ValueError(
                 f"--label: expected {net.layer_dims[-1]} comma-separated numbers; received {label!r}"
             ) from None
-        return y, WORDS["values_given"].format(values=", ".join(f"{v:.6g}" for v in y))
+        return y, w["values_given"].format(values=", ".join(f"{v:.6g}" for v in y))
     if label is None:
         index = int(net.predict(x)[0])
-        return index, WORDS["label_predicted"].format(name=classes[index], index=index)
+        return index, w["label_predicted"].format(name=classes[index], index=index)
     if label in classes:
         index = classes.index(label)
     elif label.isdigit() and int(label) < len(classes):
         index = int(label)
     else:
         raise ValueError(f"--label: expected a class name or index of {classes[:10]}; received {label!r}")
-    return index, WORDS["label_given"].format(name=classes[index], index=index)
+    return index, w["label_given"].format(name=classes[index], index=index)

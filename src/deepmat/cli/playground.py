@@ -1,4 +1,4 @@
-"""``deepmat playground [--host 127.0.0.1] [--port 8000] [--no-browser]``: the local web page
+"""``deepmat playground [--host 127.0.0.1] [--port 8000] [--no-browser] [--lang zh]``: the local web page
 on which a learner builds, trains and steps through a small network
 (:mod:`deepmat.playground`)."""
 
@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 
 from deepmat.cli import values
+from deepmat.i18n import language
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -31,15 +32,17 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="the port (default: 8000; 0: any free port)",
     )
     parser.add_argument("--no-browser", action="store_true", help="do not open the page in a browser")
+    values.add_language(parser, "the page when it opens (it has an English / 中文 switch too)")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    lang = language(args.lang)
     try:
         from deepmat.playground import server
     except ImportError as error:
         raise ImportError(
             f"deepmat playground needs starlette and uvicorn ({error}): pip install 'deepmat[playground]'"
         ) from None
-    server.serve(args.host, args.port, open_browser=not args.no_browser)
+    server.serve(args.host, args.port, open_browser=not args.no_browser, lang=lang)
     return 0

@@ -19,6 +19,7 @@ from deepmat.callbacks import History
 from deepmat.data import dataset_key, picture_sizes_text, take_rows
 from deepmat.explain import explain
 from deepmat.gradcheck import gradcheck_rows
+from deepmat.i18n import Words
 from deepmat.io import atomic_write
 from deepmat.network import Network
 from deepmat.plotting import (
@@ -52,6 +53,17 @@ PLOT_TITLES = {
     "confusion_matrix.png": "Confusion matrix (test set)",
     "misclassified.png": "Misclassified test pictures",
 }
+#: the plots' titles in Chinese, and the units of their horizontal axis in either language
+PLOT_TITLES_ZH = {
+    "loss.png": "[[loss]]（[[cost]] J）",
+    "accuracy.png": "[[accuracy]]",
+    "confusion_matrix.png": "[[confusion_matrix]]（[[test_set]]）",
+    "misclassified.png": "被误分类的[[test_set]]图片",
+}
+plot_words = Words(
+    en={**PLOT_TITLES, "epoch": "epoch", "iteration": "iteration"},
+    zh={**PLOT_TITLES_ZH, "epoch": "[[epoch]]", "iteration": "[[iteration]]"},
+)
 #: the columns of history.csv after ``epoch``
 HISTORY_COLUMNS = ("loss", "accuracy", "val_loss", "val_accuracy", "lr")
 
@@ -103,10 +115,10 @@ def sample_pictures(dataset: Any, rows: np.ndarray, shape: tuple[int, ...]) -> n
 
 
 def write_plots(
-    out: Path, history: History, dataset: Any, classes: list[str], test: dict, unit: str
+    out: Path, history: History, dataset: Any, classes: list[str], test: dict, unit: str, lang: str = "en"
 ) -> list[str]:
     """loss.png, accuracy.png, confusion_matrix.png and, for pictures, misclassified.png, each
-    titled with the run's name (its folder's).
+    titled with the run's name (its folder's), their words in ``lang``.
 
     Returns the plots it could not draw because matplotlib is not installed (all of them, then;
     none when it is): training has done its work, so a missing plotting library costs the
@@ -122,14 +134,27 @@ def write_plots(
         require_matplotlib("the run's plots")
     except ImportError:
         return planned
-    titles = {name: f"{title} — {out.name}" for name, title in PLOT_TITLES.items()}
-    plot_history(history.history, out / "loss.png", "loss", title=titles["loss.png"], xlabel=unit)
+    w = plot_words(lang)
+    titles = {name: f"{w[name]} — {out.name}" for name in PLOT_TITLES}
+    xlabel = w[unit]
+    plot_history(
+        history.history, out / "loss.png", "loss", title=titles["loss.png"], xlabel=xlabel, lang=lang
+    )
     if "accuracy" in history.history:
         plot_history(
-            history.history, out / "accuracy.png", "accuracy", title=titles["accuracy.png"], xlabel=unit
+            history.history,
+            out / "accuracy.png",
+            "accuracy",
+            title=titles["accuracy.png"],
+            xlabel=xlabel,
+            lang=lang,
         )
     plot_confusion_matrix(
-        test["confusion"], classes, out / "confusion_matrix.png", title=titles["confusion_matrix.png"]
+        test["confusion"],
+        classes,
+        out / "confusion_matrix.png",
+        title=titles["confusion_matrix.png"],
+        lang=lang,
     )
     if shape is None:
         print(
@@ -144,6 +169,7 @@ def write_plots(
         classes,
         out / "misclassified.png",
         title=titles["misclassified.png"],
+        lang=lang,
     )
     return []
 
@@ -190,11 +216,13 @@ def write_report(
     history: History,
     timing: dict[str, Any],
     plots_skipped: bool,
+    lang: str = "en",
 ) -> Path:
     """report.html (:mod:`deepmat.report`): ``results`` are the train and test
     :func:`~deepmat.metrics.classification_report`; ``timing`` holds ``seconds``, ``unit``
     and ``resumed``. The gradient check runs here, on a few training samples (fast: a float64
-    copy, a few entries per parameter)."""
+    copy, a few entries per parameter). Its words, the layer table's and the equations' are in
+    ``lang``."""
     train, test = results
     parts = (("train", train), ("test", test))
     classes = list(dataset.classes)
@@ -202,7 +230,7 @@ def write_report(
     checked = min(len(dataset.y_train), samples)
     check = gradcheck_rows(net, dataset.X_train, dataset.y_train, samples=checked, max_entries=entries)
     curves = {
-        PLOT_TITLES[name]: (out / name).read_bytes()
+        plot_words(lang)[name]: (out / name).read_bytes()
         for name in ("loss.png", "accuracy.png")
         if not plots_skipped and (out / name).is_file()
     }
@@ -219,8 +247,8 @@ def write_report(
         confusion=test["confusion"],
         per_class=test["per_class"],
         wrong=confident_mistakes(net, dataset, test["predicted"], classes),
-        network_html=summary_html(net),
-        explain_text=explain(net=net),
+        network_html=summary_html(net, lang),
+        explain_text=explain(net=net, lang=lang),
         gradcheck_checked=(checked, entries),
         gradcheck=check.report(),
         gradcheck_passed=check.passed,
@@ -229,7 +257,7 @@ def write_report(
         plots_missing=plots_skipped,
     )
     path = out / "report.html"
-    atomic_write(path, render(report).encode("utf-8"))
+    atomic_write(path, render(report, lang).encode("utf-8"))
     return path
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from deepmat.cli import values
 from deepmat.cli.sources import network_from
 from deepmat.explain import summary
 
@@ -15,10 +16,11 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         description="Print a model's summary: layers, output shapes, parameters.",
     )
     parser.add_argument("source", metavar="MODEL|CONFIG", help="a model file, a run folder or a .toml config")
+    values.add_language(parser, "the table's words")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     net, _ = network_from(args.source)
-    print(summary(net))
+    print(summary(net, lang=args.lang))
     return 0

@@ -19,7 +19,7 @@ from typing import Any
 
 import deepmat
 from deepmat import data, lbfgs
-from deepmat.cli import runs
+from deepmat.cli import runs, values
 from deepmat.cli.config import (
     FLAG_KEYS,
     OPTIONS,
@@ -35,6 +35,7 @@ from deepmat.cli.config import (
 )
 from deepmat.cli.sources import class_count, load_data
 from deepmat.formatting import duration
+from deepmat.i18n import language
 from deepmat.io import read_model
 from deepmat.metrics import classification_report
 from deepmat.network import Network
@@ -102,6 +103,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         action="store_true",
         help="replace the run an existing --out folder holds (its run files are removed first)",
     )
+    values.add_language(parser, "report.html and the plots (what the command prints stays English)")
     parser.add_argument(
         "--distributed",
         action="store_true",
@@ -149,6 +151,7 @@ def _check_resume(args: argparse.Namespace, checkpoint: Path) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    lang = language(args.lang)  # before any work: an unknown DEEPMAT_LANG is refused at once
     checkpoint_in = Path(args.resume) if args.resume is not None else None
     if checkpoint_in is not None:
         _check_resume(args, checkpoint_in)
@@ -161,7 +164,7 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout = open(os.devnull, "w")  # for the rest of this process
     config = settle(gather_config(args))
     with _quiet(not config.values["train"]["verbose"]):
-        return _run(args, config, checkpoint_in, root)
+        return _run(args, config, checkpoint_in, root, lang)
 
 
 @contextlib.contextmanager
@@ -175,7 +178,7 @@ def _quiet(quiet: bool) -> Iterator[None]:
         yield
 
 
-def _run(args: argparse.Namespace, config: Any, checkpoint_in: Path | None, root: bool) -> int:
+def _run(args: argparse.Namespace, config: Any, checkpoint_in: Path | None, root: bool, lang: str) -> int:
     """Load the data, build the network and train it in its run folder (``run``, settled)."""
     data_cfg, model, train = config.values["data"], config.values["model"], config.values["train"]
     main_job = "name" not in data_cfg
@@ -213,16 +216,18 @@ def _run(args: argparse.Namespace, config: Any, checkpoint_in: Path | None, root
     config.values["output"]["dir"] = str(out)
     folder = runs.RunFolder(out)
     if not root:
-        return _train(args, config, dataset, net, out, root)
+        return _train(args, config, dataset, net, out, root, lang)
     if checkpoint_in is None:
         folder.check_new(args.overwrite)
     with folder.lock():
         if args.overwrite:
             folder.clear()
-        return _train(args, config, dataset, net, out, root)
+        return _train(args, config, dataset, net, out, root, lang)
 
 
-def _train(args: argparse.Namespace, config: Any, dataset: Any, net: Network, out: Path, root: bool) -> int:
+def _train(
+    args: argparse.Namespace, config: Any, dataset: Any, net: Network, out: Path, root: bool, lang: str
+) -> int:
     """Train ``net`` as ``config`` says and write the run folder ``out`` (rank 0 alone writes)."""
     data_cfg, train = config.values["data"], config.values["train"]
     classes = list(dataset.classes)
@@ -317,7 +322,7 @@ def _train(args: argparse.Namespace, config: Any, dataset: Any, net: Network, ou
             metrics[f"final_{key}"] = history.history[key][-1]
     runs.write_json(out / "metrics.json", metrics)
     runs.write_history(out / "history.csv", history)
-    skipped = runs.write_plots(out, history, dataset, classes, test, unit)
+    skipped = runs.write_plots(out, history, dataset, classes, test, unit, lang)
     if skipped:
         print(
             f"{PROG}: plots skipped, matplotlib is not installed: {', '.join(skipped)}; "
@@ -325,6 +330,6 @@ def _train(args: argparse.Namespace, config: Any, dataset: Any, net: Network, ou
             file=sys.stderr,
         )
     timing = {"seconds": seconds, "unit": unit, "resumed": bool(args.resume)}
-    runs.write_report(out, net, dataset, resolved, (train_result, test), history, timing, bool(skipped))
+    runs.write_report(out, net, dataset, resolved, (train_result, test), history, timing, bool(skipped), lang)
     print(f"wrote {out}: {', '.join(name for name in runs.RUN_FILES if (out / name).exists())}")
     return 0

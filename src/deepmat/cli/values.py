@@ -9,6 +9,8 @@ import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from deepmat.i18n import LANGUAGES
+
 
 def choice(kind: str, options: Callable[[], Iterable[str]]) -> Callable[[Any], str]:
     """A name among ``options()`` — read when a value is checked, so a name registered after
@@ -160,3 +162,15 @@ def argument_type(check: Callable[[Any], Any]) -> Callable[[str], Any]:
 
     convert.__name__ = getattr(check, "__name__", "value")
     return convert
+
+
+def add_language(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--lang en|zh``: the language of ``what`` (:mod:`deepmat.i18n`; the command resolves an
+    absent flag with :func:`deepmat.i18n.language`)."""
+    parser.add_argument(
+        "--lang",
+        type=argument_type(choice("language", lambda: tuple(LANGUAGES))),
+        metavar="|".join(LANGUAGES),
+        help=f"the language of {what}: en (English) or zh (中文, the seed articles' terms); default: "
+        "DEEPMAT_LANG, else zh for a Chinese locale, else en",
+    )

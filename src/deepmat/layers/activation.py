@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from deepmat.activations import get_activation
+from deepmat.i18n import Words
 from deepmat.layers.base import ExplainStep, Layer
 
 
@@ -69,6 +70,22 @@ class Activation(Layer):
         return f"{self.index} {self.kind}", "—", "—", self.activation
 
 
+#: The words of an activation's explanation notes (:mod:`deepmat.i18n`: the same in Chinese).
+WORDS = {
+    "softmax": "softmax over each {axis} (one sample's {n} scores): a_k = e^(z_k) / Σ_j e^(z_j)",
+    "softmax_backward": "softmax's Jacobian diag(a) − a·aᵀ, per sample: Σ_units sums over the sample's units",
+    "row": "row",
+    "column": "column",
+}
+WORDS_ZH = {
+    "softmax": "softmax 作用于每一{axis}（[[one_sample]]的 {n} 个分数）：a_k = e^(z_k) / Σ_j e^(z_j)",
+    "softmax_backward": "softmax 的雅可比矩阵 diag(a) − a·aᵀ，逐个[[sample]]：Σ_units 对该[[sample]]的各[[unit]]求和",
+    "row": "[[row]]",
+    "column": "[[column]]",
+}
+words = Words(en=WORDS, zh=WORDS_ZH)
+
+
 class ActivationStep(ExplainStep):
     """A = g(X) and dX = dA ⊙ g'(X) (softmax through its Jacobian; the output layer's dZ[L]
     from the loss, fused to A[L] − Y for the canonical pairs)."""
@@ -79,17 +96,15 @@ class ActivationStep(ExplainStep):
         super().__init__(layer, src, out)
         self.activation = activation
 
-    def title(self, g: Any) -> str:
+    def title(self, g: Any, lang: str = "en") -> str:
         return self.activation
 
     def forward(self, g: Any, w: Any) -> list[str]:
         X, O = w.name(self.src, g.l), w.name(self.out, g.l)
         lines = [f"{O} {w.data(g.n)} = {self.activation}({X})"]
         if self.activation == "softmax":
-            lines.append(
-                f"softmax over each {'row' if w.rows else 'column'} (one sample's {g.n} scores): "
-                "a_k = e^(z_k) / Σ_j e^(z_j)"
-            )
+            text = words(w.lang)
+            lines.append(text["softmax"].format(axis=text["row" if w.rows else "column"], n=g.n))
         return lines
 
     def backward(self, g: Any, w: Any, output: Any, dA0_note: str) -> list[str]:
@@ -108,7 +123,7 @@ class ActivationStep(ExplainStep):
         if self.activation == "softmax":
             lines += [
                 f"d{X} {w.data(g.n)} = {O} ⊙ (d{O} − Σ_units({O} ⊙ d{O}))",
-                "softmax's Jacobian diag(a) − a·aᵀ, per sample: Σ_units sums over the sample's units",
+                words(w.lang)["softmax_backward"],
             ]
         else:
             lines.append(f"d{X} {w.data(g.n)} = d{O} ⊙ {self.activation}'({X})")

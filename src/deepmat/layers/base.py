@@ -66,8 +66,8 @@ class ExplainStep:
         self.src = src
         self.out = out
 
-    def title(self, g: Any) -> str:
-        """The step in its layer's title line, e.g. ``batch norm`` ("" for none)."""
+    def title(self, g: Any, lang: str = "en") -> str:
+        """The step in its layer's title line, e.g. ``batch norm`` ("" for none), in ``lang``."""
         return self.kind
 
     def forward(self, g: Any, w: Any) -> list[str]:
@@ -75,11 +75,11 @@ class ExplainStep:
 
     def backward(self, g: Any, w: Any, output: Any, dA0_note: str) -> list[str]:
         """The backward lines; ``output`` describes the output pair (activation, loss) when
-        the step is the network's last, else None."""
+        the step is the network's last, else None. The words of a note are in ``w.lang``."""
         raise NotImplementedError
 
-    def check(self, g: Any, rows: bool) -> str:
-        """Shapes to add to the layer's dimension check ("" for none)."""
+    def check(self, g: Any, rows: bool, lang: str = "en") -> str:
+        """Shapes to add to the layer's dimension check ("" for none), in ``lang``."""
         return ""
 
 

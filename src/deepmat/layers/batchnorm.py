@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from deepmat._checks import check_number
+from deepmat.i18n import Words
 from deepmat.layers.base import ExplainStep, Layer
 
 #: batch norm of Z[l] is written Ẑ[l]; of A[l], A[l] again (like dropout's A[l] = A[l] ⊙ …)
@@ -169,41 +170,64 @@ class BatchNorm(Layer):
         return f"{l} {self.kind}", f"γ {gamma.shape}", f"β {beta.shape}", "—"
 
 
+#: The words of batch norm's explanation lines (:mod:`deepmat.i18n`: the same in Chinese).
+WORDS = {
+    "title": "batch norm",
+    "statistics": "μ, σ² {shape}: mean and biased variance of each {axis} of {X} over the batch (running "
+    "estimates at inference); ε = {eps:g}; write X̂[{l}] = ({X} − μ) / √(σ² + ε)",
+    "one_sample": "one sample: μ, σ² are the running estimates (inference); training needs m ≥ 2",
+    "couples": "batch norm couples the samples of a batch in training: see the vectorised form",
+    "means": "mean over the batch, per {axis}: μ and σ² depend on every sample, hence the two mean terms",
+    "check": "; γ[{l}] and β[{l}] are {shape}",
+}
+WORDS_ZH = {
+    "title": "[[batch_norm]]",
+    "statistics": "μ, σ² {shape}：{X} 的每一{axis}在这[[batch]][[sample]]上的均值和有偏方差（[[inference]]时用运行"
+    "估计）；ε = {eps:g}；记 X̂[{l}] = ({X} − μ) / √(σ² + ε)",
+    "one_sample": "[[one_sample]]：μ, σ² 是运行估计（[[inference]]）；训练需要 m ≥ 2",
+    "couples": "训练时[[batch_norm]]把一[[batch]]中的[[sample]]联系在一起：见[[vectorised]]形式",
+    "means": "mean 对这[[batch]][[sample]]求均值，每一{axis}：μ 和 σ² 依赖于每个[[sample]]，所以有两个 mean 项",
+    "check": "；γ[{l}] 和 β[{l}] 是 {shape}",
+}
+words = Words(en=WORDS, zh=WORDS_ZH)
+
+
 class BatchNormStep(ExplainStep):
     """Ẑ = γ ⊙ (Z − μ)/√(σ² + ε) + β, and the gradients dγ, dβ, dZ through the batch statistics."""
 
     kind = "bn"
     parameters = ("γ", "β")
 
-    def title(self, g: Any) -> str:
-        return "batch norm"
+    def title(self, g: Any, lang: str = "en") -> str:
+        return words(lang)["title"]
 
     def forward(self, g: Any, w: Any) -> list[str]:
         l, X, O = g.l, w.name(self.src, g.l), w.name(self.out, g.l)
         lines = [f"{O} {w.data(g.n)} = γ[{l}] {w.param(g.n)} ⊙ ({X} − μ) / √(σ² + ε) + β[{l}] {w.param(g.n)}"]
+        text = words(w.lang)
         if w.batch:
             lines.append(
-                f"μ, σ² {w.param(g.n)}: mean and biased variance of each {w.sample_axis} of {X} over the "
-                f"batch (running estimates at inference); ε = {self.layer.eps:g}; "
-                f"write X̂[{l}] = ({X} − μ) / √(σ² + ε)"
+                text["statistics"].format(
+                    shape=w.param(g.n), axis=w.sample_axis, X=X, eps=self.layer.eps, l=l
+                )
             )
         else:
-            lines.append("one sample: μ, σ² are the running estimates (inference); training needs m ≥ 2")
+            lines.append(text["one_sample"])
         return lines
 
     def backward(self, g: Any, w: Any, output: Any, dA0_note: str) -> list[str]:
         if not w.batch:
-            return ["batch norm couples the samples of a batch in training: see the vectorised form"]
+            return [words(w.lang)["couples"]]
         l, X, O = g.l, w.name(self.src, g.l), w.name(self.out, g.l)
         S, Xh = w.sum_over_samples, f"X̂[{l}]"
         return [
             f"dγ[{l}] {w.param(g.n)} = 1/m · {S} (d{O} ⊙ {Xh}) {w.data(g.n)}",
             f"dβ[{l}] {w.param(g.n)} = 1/m · {S} d{O} {w.data(g.n)}",
             f"d{X} {w.data(g.n)} = γ[{l}] ⊙ (d{O} − mean(d{O}) − {Xh} ⊙ mean(d{O} ⊙ {Xh})) / √(σ² + ε)",
-            f"mean over the batch, per {w.sample_axis}: μ and σ² depend on every sample, hence the two mean terms",
+            words(w.lang)["means"].format(axis=w.sample_axis),
         ]
 
-    def check(self, g: Any, rows: bool) -> str:
+    def check(self, g: Any, rows: bool, lang: str = "en") -> str:
         l, n = g.l, g.n
         shape = f"(1, n[{l}]) = (1, {n})" if rows else f"(n[{l}], 1) = ({n}, 1)"
-        return f"; γ[{l}] and β[{l}] are {shape}"
+        return words(lang)["check"].format(l=l, shape=shape)

@@ -15,6 +15,7 @@ import numpy as np
 from deepmat import functional as F
 from deepmat._checks import check_number
 from deepmat.activations import get_activation
+from deepmat.i18n import Words
 from deepmat.initializers import check_init, draw_weights
 from deepmat.layers.activation import ActivationStep
 from deepmat.layers.base import ExplainStep, Layer, memory_order, z_order
@@ -240,13 +241,19 @@ class Dense(Layer):
         return f"{self.index} {self.kind}", str(self.W.shape), str(self.b.shape), self.activation
 
 
+#: The words of a Dense layer's explanation lines (:mod:`deepmat.i18n`: the same in Chinese).
+WORDS = {"l2": "L2 penalty (λ/2)·‖W[{l}]‖²_F in J, λ = {l2:g}"}
+WORDS_ZH = {"l2": "J 中的[[l2_penalty]] (λ/2)·‖W[{l}]‖²_F，λ = {l2:g}"}
+words = Words(en=WORDS, zh=WORDS_ZH)
+
+
 class LinearStep(ExplainStep):
     """Z[l] = W[l]·A[l-1] + b[l] and its gradients dW[l], db[l], dA[l-1]."""
 
     kind = "linear"
     parameters = ("W", "b")
 
-    def title(self, g: Any) -> str:
+    def title(self, g: Any, lang: str = "en") -> str:
         return f"Dense {g.n_prev} → {g.n}"
 
     def forward(self, g: Any, w: Any) -> list[str]:
@@ -277,7 +284,8 @@ class LinearStep(ExplainStep):
         else:
             lines = [f"dW[{l}] {w.weight(g)} = {dW}", f"db[{l}] = {dZ}"]
         if self.layer.l2:
-            lines.append(f"dW[{l}] += λ·W[{l}]  (L2 penalty (λ/2)·‖W[{l}]‖²_F in J, λ = {self.layer.l2:g})")
+            note = words(w.lang)["l2"].format(l=l, l2=self.layer.l2)
+            lines.append(f"dW[{l}] += λ·W[{l}]  ({note})")
         lines.append(f"{dA_prev} {w.data(g.n_prev)} = {dA}")
         if l == 1 and w.batch:
             lines.append(dA0_note)

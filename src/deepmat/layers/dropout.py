@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from deepmat._checks import check_number
+from deepmat.i18n import Words
 from deepmat.layers.base import ExplainStep, Layer
 
 
@@ -92,13 +93,27 @@ class Dropout(Layer):
         return f"{self.index} {self.kind} p={self.rate:g}", "—", "—", "—"
 
 
+#: The words of dropout's explanation lines (:mod:`deepmat.i18n`: the same in Chinese).
+WORDS = {
+    "title": "dropout p = {rate:g}",
+    "mask": "{D} {shape}: keep-mask, each entry 1 with probability 1 − p = {keep:g} (p = {rate:g}); "
+    "training only, at inference {X} is unchanged",
+}
+WORDS_ZH = {
+    "title": "[[dropout]] p = {rate:g}",
+    "mask": "{D} {shape}：保留掩码，每个元素以[[probability]] 1 − p = {keep:g} 取 1（p = {rate:g}）；"
+    "只在训练时使用，[[inference]]时 {X} 不变",
+}
+words = Words(en=WORDS, zh=WORDS_ZH)
+
+
 class DropoutStep(ExplainStep):
     """X ⊙ D / (1 − p) forward and backward."""
 
     kind = "dropout"
 
-    def title(self, g: Any) -> str:
-        return f"dropout p = {self.layer.rate:g}"
+    def title(self, g: Any, lang: str = "en") -> str:
+        return words(lang)["title"].format(rate=self.layer.rate)
 
     def _mask(self, g: Any, w: Any) -> str:
         return f"{'D' if w.batch else 'd'}[{g.l}]"
@@ -107,8 +122,7 @@ class DropoutStep(ExplainStep):
         X, D, rate = w.name(self.src, g.l), self._mask(g, w), self.layer.rate
         return [
             f"{X} {w.data(g.n)} = {X} ⊙ {D} / (1 − p)",
-            f"{D} {w.data(g.n)}: keep-mask, each entry 1 with probability 1 − p = {1 - rate:g} (p = {rate:g}); "
-            f"training only, at inference {X} is unchanged",
+            words(w.lang)["mask"].format(D=D, shape=w.data(g.n), keep=1 - rate, rate=rate, X=X),
         ]
 
     def backward(self, g: Any, w: Any, output: Any, dA0_note: str) -> list[str]:

@@ -3,12 +3,13 @@
 =========================================  ==============================================
 ``GET /``                                  the page (``static/index.html``)
 ``GET /static/…``                          its scripts, style sheet and strings table
+``GET /glossary.json``                     the terms of :mod:`deepmat.i18n`, for the page's strings
 ``GET /api/options``                       the settings' choices, bounds and defaults
 ``POST /api/sessions``                     a new session from settings → its id and state
 ``PUT /api/sessions/{id}``                 new settings for the session (an untrained network)
 ``GET /api/sessions/{id}``                 the session's state (curve, boundary, metrics)
 ``POST /api/sessions/{id}/train``          ``{"steps": n}``: train, then the state
-``GET /api/sessions/{id}/steps``           one forward and backward pass, equation by equation
+``GET /api/sessions/{id}/steps?lang=``     one forward and backward pass, equation by equation
 ``GET /api/sessions/{id}/health``          gradient norms, dead units, histograms, unit maps
 ``GET /api/sessions/{id}/model``           the model file (``deepmat.load`` reads it)
 ``GET /api/sessions/{id}/snippet``         a Python script that reproduces the run
@@ -39,6 +40,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from deepmat._checks import check_number
+from deepmat.i18n import GLOSSARY, language
 from deepmat.playground import export, stepthrough, views
 from deepmat.playground.guard import BodyTooLarge, Guard
 from deepmat.playground.session import MAX_STEPS, Session
@@ -148,6 +150,9 @@ def create_app(host: str = "127.0.0.1", port: int = 8000, store: SessionStore | 
     async def page(request: Request) -> Response:
         return FileResponse(STATIC / "index.html", headers={"cache-control": "no-store"})
 
+    async def glossary(request: Request) -> Response:
+        return FileResponse(GLOSSARY, media_type="application/json", headers={"cache-control": "no-store"})
+
     async def no_icon(request: Request) -> Response:
         return Response(status_code=204)
 
@@ -205,8 +210,15 @@ def create_app(host: str = "127.0.0.1", port: int = 8000, store: SessionStore | 
         text = export.snippet(session.settings, session.iteration, session.batches_per_epoch)
         return download(text, "playground_run.py", "text/x-python; charset=utf-8")
 
-    def steps(key: str, session: Session) -> dict[str, Any]:
-        return stepthrough.step_through(session.net, session.X, session.data.y_train, session.batch_size)
+    async def steps(request: Request) -> Response:
+        lang = language(request.query_params.get("lang", "en"))
+
+        def work(key: str, session: Session) -> dict[str, Any]:
+            return stepthrough.step_through(
+                session.net, session.X, session.data.y_train, session.batch_size, lang=lang
+            )
+
+        return await session_work(work)(request)
 
     def health(key: str, session: Session) -> dict[str, Any]:
         return views.health(session.net, session.X, session.data.y_train, session.settings.features)
@@ -218,7 +230,7 @@ def create_app(host: str = "127.0.0.1", port: int = 8000, store: SessionStore | 
         Route("/api/sessions/{key}", _answers(update), methods=["PUT"]),
         Route("/api/sessions/{key}", _answers(remove), methods=["DELETE"]),
         Route("/api/sessions/{key}/train", _answers(train), methods=["POST"]),
-        Route("/api/sessions/{key}/steps", _answers(session_work(steps))),
+        Route("/api/sessions/{key}/steps", _answers(steps)),
         Route("/api/sessions/{key}/health", _answers(session_work(health))),
         Route("/api/sessions/{key}/model", _answers(session_work(model))),
         Route("/api/sessions/{key}/snippet", _answers(session_work(snippet))),
@@ -234,6 +246,7 @@ def create_app(host: str = "127.0.0.1", port: int = 8000, store: SessionStore | 
         routes=[
             Route("/", page),
             Route("/favicon.ico", no_icon),
+            Route("/glossary.json", glossary),
             *api,
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],

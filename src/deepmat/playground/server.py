@@ -32,23 +32,29 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def page_address(host: str, port: int) -> str:
-    """The address a browser on this machine opens: loopback for a server on every interface."""
+def page_address(host: str, port: int, lang: str = "en") -> str:
+    """The address a browser on this machine opens: loopback for a server on every interface;
+    ``?lang=`` for a language other than English."""
     name = "127.0.0.1" if host in ANY_ADDRESS else host
     name = f"[{name}]" if ":" in name else name
-    return f"http://{name}:{port}/"
+    return f"http://{name}:{port}/" + (f"?lang={lang}" if lang != "en" else "")
 
 
 def serve(
-    host: str = "127.0.0.1", port: int = 8000, open_browser: bool = True, out: TextIO = sys.stdout
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    open_browser: bool = True,
+    out: TextIO = sys.stdout,
+    lang: str = "en",
 ) -> None:
     """Serve the playground on ``host``:``port`` until interrupted; print its address to
-    ``out`` first (one line) and open it in the browser unless ``open_browser`` is false."""
+    ``out`` first (one line; the page opens in ``lang``) and open it in the browser unless
+    ``open_browser`` is false."""
     import uvicorn
 
     sock = bind(host, port)
     port = sock.getsockname()[1]
-    url = page_address(host, port)
+    url = page_address(host, port, lang)
     config = uvicorn.Config(
         create_app(host, port),
         log_level="warning",

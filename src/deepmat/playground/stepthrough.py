@@ -1,6 +1,6 @@
 """One forward and backward pass of the network on a small batch, equation by equation: the
-vectorised lines of :func:`deepmat.explain.explain` (the same text ``deepmat explain``
-prints), each with the values of every matrix it names.
+vectorised lines of :func:`deepmat.explain.explain_lines` (the same text ``deepmat explain``
+prints, in English or Chinese), each with the values of every matrix it names.
 
 The values are computed in the seeds' column layout with :mod:`deepmat.functional` —
 :func:`~deepmat.functional.linear_forward` and the activations forward,
@@ -29,7 +29,7 @@ import numpy as np
 
 from deepmat import functional as F
 from deepmat.activations import get_activation
-from deepmat.explain import explain
+from deepmat.explain import ExplainLine, explain_lines
 from deepmat.layers import Dense, Dropout
 from deepmat.losses import get_loss
 from deepmat.network import Network
@@ -59,26 +59,26 @@ class _Group:
     one_sample: list[str] = field(default_factory=list)
 
 
-def _parse(text: str) -> list[_Group]:
-    """The forward and backward groups of :func:`explain`'s text, with their vectorised lines
-    and their layer's dimension check."""
+def _parse(lines: list[ExplainLine]) -> list[_Group]:
+    """The forward and backward groups of :func:`explain_lines`, with their vectorised lines
+    and their layer's dimension check (read by the lines' kinds, in any language)."""
     groups: list[_Group] = []
-    phase, form = "", ""
-    for line in text.splitlines():
-        if line.startswith("Forward propagation"):
-            phase = "forward"
-        elif line.startswith("Backward propagation"):
-            phase = "backward"
-        elif line.startswith("Update"):
-            break
-        elif phase and line.startswith("Layer "):
-            groups.append(_Group(phase, int(line.split()[1].rstrip(":")), line))
-        elif groups and line.startswith("  check: "):
-            groups[-1].check = line.strip()
-        elif groups and line.startswith("  ") and not line.startswith("    "):
-            form = "vectorised" if line.strip().startswith("vectorised") else "one"
-        elif groups and line.startswith("    "):
-            (groups[-1].lines if form == "vectorised" else groups[-1].one_sample).append(line.strip())
+    phases = iter(["forward", "backward", "update"])
+    phase, forms = "", 0
+    for line in lines:
+        if line.kind == "section":
+            phase = next(phases)
+            if phase == "update":
+                break
+        elif phase and line.kind == "title":
+            groups.append(_Group(phase, line.l, line.text))
+            forms = 0
+        elif groups and line.kind == "check":
+            groups[-1].check = line.text
+        elif groups and line.kind == "form":
+            forms += 1  # a layer's one-sample form comes first, then the vectorised one
+        elif groups and line.kind == "equation":
+            (groups[-1].lines if forms == 2 else groups[-1].one_sample).append(line.text)
     checks = {g.l: g.check for g in groups if g.phase == "forward"}
     for group in groups:  # the layer's check covers dW, db, dZ and dA too
         group.check = group.check or checks.get(group.l, "")
@@ -198,7 +198,9 @@ def _matrices(
     return found
 
 
-def step_through(net: Network, X: np.ndarray, y: np.ndarray, m: int = MAX_M) -> dict[str, Any]:
+def step_through(
+    net: Network, X: np.ndarray, y: np.ndarray, m: int = MAX_M, lang: str = "en"
+) -> dict[str, Any]:
     """The step-through of one forward and backward pass of ``net`` on rows ``X`` ``(m, n[0])``
     and labels ``y``: the first ``m`` rows (a batch; :data:`MAX_M` at most). Returns ``m``, ``layer_dims``, a
     list of ``steps``, each ``{phase, l, title, check, equation, notes, matrices,
@@ -206,13 +208,14 @@ def step_through(net: Network, X: np.ndarray, y: np.ndarray, m: int = MAX_M) -> 
     significant digits) and sent once. ``matrices`` lists ``{name, array, transposed, shape,
     written, side}``: ``array`` an index into ``arrays``, shown transposed or not, ``shape``
     (rows, columns) as shown, ``written`` the shape the equation writes (None where it writes
-    none; when given, always ``shape``), ``side`` "left" for the matrix the line defines."""
+    none; when given, always ``shape``), ``side`` "left" for the matrix the line defines.
+    Titles, checks and notes are in ``lang``; the equations are the same in every language."""
     m = min(m, MAX_M, X.shape[0])
     X, y = X[:m], y[:m]
     queued, state = _compute(net, X, y)
     arrays = _Arrays()
     steps: list[dict[str, Any]] = []
-    for group in _parse(explain(net=net, m=m)):
+    for group in _parse(explain_lines(net=net, m=m, lang=lang)):
         values = queued[(group.phase, group.l)]
         for line in group.lines:
             equation = EQUATION.match(line)

@@ -35,7 +35,7 @@ export const api = {
   update: (id, settings) => request("PUT", `/api/sessions/${id}`, settings),
   state: (id) => request("GET", `/api/sessions/${id}`),
   train: (id, steps) => request("POST", `/api/sessions/${id}/train`, { steps }),
-  steps: (id) => request("GET", `/api/sessions/${id}/steps`),
+  steps: (id, lang) => request("GET", `/api/sessions/${id}/steps?lang=${encodeURIComponent(lang)}`),
   health: (id) => request("GET", `/api/sessions/${id}/health`),
   snippet: (id) => request("GET", `/api/sessions/${id}/snippet`),
   modelUrl: (id) => `/api/sessions/${id}/model`,

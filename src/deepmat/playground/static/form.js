@@ -1,6 +1,6 @@
 // The settings form, built from the server's options (choices, bounds, defaults); the page
 // checks nothing itself: the server checks every setting and the page shows its message.
-import { label, t } from "./i18n.js";
+import { has, label, t } from "./i18n.js";
 
 // [setting, kind, panel]: the order the form shows them in.
 const FIELDS = [
@@ -23,10 +23,12 @@ const FIELDS = [
 ];
 const STEPS = { noise: 0.05, train_share: 0.05, samples: 10, dropout: 0.05 };
 
+// Every text of the form carries its key (data-i18n), so applyStrings relabels it in another language.
 function option(value, prefix) {
   const element = document.createElement("option");
   element.value = value;
   element.textContent = label(`${prefix}.${value}`, value);
+  if (has(`${prefix}.${value}`)) element.dataset.i18n = `${prefix}.${value}`;
   return element;
 }
 
@@ -34,8 +36,10 @@ function field(name) {
   const wrapper = document.createElement("div");
   wrapper.className = "field";
   wrapper.title = t(`setting.${name}.tip`);
+  wrapper.dataset.i18nTitle = `setting.${name}.tip`;
   const caption = document.createElement("label");
   caption.textContent = t(`setting.${name}`);
+  caption.dataset.i18n = `setting.${name}`;
   caption.htmlFor = `setting-${name}`;
   wrapper.append(caption);
   return wrapper;
@@ -101,7 +105,9 @@ export class SettingsForm {
       box.dataset.setting = name;
       box.addEventListener("change", () => this.changed(name));
       const caption = document.createElement("label");
-      caption.append(box, label(`feature.${value}`, value));
+      const text = Object.assign(document.createElement("span"), { textContent: label(`feature.${value}`, value) });
+      if (has(`feature.${value}`)) text.dataset.i18n = `feature.${value}`;
+      caption.append(box, text);
       group.append(caption);
       this.inputs[name].push(box);
     }
@@ -137,6 +143,7 @@ export class SettingsForm {
       [input.min, input.max] = this.options.limits.units;
       input.dataset.setting = "units";
       input.title = t("setting.units", { l: i + 1 });
+      Object.assign(input.dataset, { i18nTitle: "setting.units", i18nValues: JSON.stringify({ l: i + 1 }) });
       input.addEventListener("change", () => this.changed("hidden"));
       units.append(input);
     });

@@ -3,15 +3,16 @@
 import { api, ApiError } from "./api.js";
 import { SettingsForm } from "./form.js";
 import { renderHealth } from "./health.js";
-import { applyStrings, setLanguage, t } from "./i18n.js";
+import { applyStrings, currentLanguage, initialLanguage, loadGlossary, setLanguage, t } from "./i18n.js";
 import { drawBoundary, drawCurve } from "./plots.js";
 import { StepThrough } from "./stepthrough.js";
 
 const $ = (selector) => document.querySelector(selector);
-const page = { id: null, points: null, playing: false, busy: false };
+const page = { id: null, points: null, playing: false, busy: false, state: null, error: null, health: null };
 
 function showMessage(error) {
   const box = $("#message");
+  page.error = error;
   if (!error) {
     box.hidden = true;
     box.textContent = "";
@@ -32,6 +33,7 @@ function showWarnings(state) {
 }
 
 function render(state) {
+  page.state = state;
   if (state.points) page.points = state.points;
   $("#position").textContent = t("controls.position", { iteration: state.iteration, epoch: state.epoch });
   $("#position").dataset.iteration = state.iteration;
@@ -53,6 +55,7 @@ function started(state) {
   $("#snippet").hidden = true;
   $("#steps").hidden = true;
   $("#health").replaceChildren();
+  page.health = null;
   render(state);
 }
 
@@ -83,11 +86,12 @@ async function trainOnce(steps) {
 }
 
 function setPlaying(playing) {
+  const starting = playing && !page.playing;
   page.playing = playing;
   const button = $("#play");
   button.textContent = t(playing ? "controls.pause" : "controls.play");
   button.dataset.playing = playing;
-  if (playing) requestAnimationFrame(loop);
+  if (starting) requestAnimationFrame(loop);
 }
 
 async function loop() {
@@ -96,9 +100,31 @@ async function loop() {
   if (page.playing) requestAnimationFrame(loop);
 }
 
-async function main() {
-  setLanguage(new URLSearchParams(location.search).get("lang") || "en");
+// Another language: every label, tooltip, button and message again, from the same session and
+// the same numbers (the step-through's titles and checks are the server's: asked for again).
+async function switchLanguage(name, steps) {
+  setLanguage(name);
+  const url = new URL(location.href);
+  url.searchParams.set("lang", currentLanguage());
+  history.replaceState(null, "", url);
   applyStrings();
+  for (const button of document.querySelectorAll("button[data-lang]")) {
+    button.setAttribute("aria-pressed", String(button.dataset.lang === currentLanguage()));
+  }
+  setPlaying(page.playing);
+  if (page.state) render(page.state);
+  if (page.error) showMessage(page.error);
+  if (page.health) renderHealth($("#health"), page.health);
+  if (steps && !$("#steps").hidden && page.id) {
+    const data = await run(() => api.steps(page.id, currentLanguage()));
+    if (data) steps.load(data, steps.index);
+  }
+  document.body.dataset.lang = currentLanguage();
+}
+
+async function main() {
+  await loadGlossary().catch(() => {}); // without it a term shows as its [[key]]
+  await switchLanguage(initialLanguage(), null);
   setPlaying(false);
   const options = await run(api.options);
   if (!options) return;
@@ -108,17 +134,20 @@ async function main() {
     applySettings,
   );
   const steps = new StepThrough($("#steps"));
+  for (const button of document.querySelectorAll("button[data-lang]")) {
+    button.addEventListener("click", () => switchLanguage(button.dataset.lang, steps));
+  }
   $("#play").addEventListener("click", () => setPlaying(!page.playing));
   $("#step").addEventListener("click", () => trainOnce(1));
   $("#reset").addEventListener("click", () => applySettings(form.values()));
   $("#steps-load").addEventListener("click", async () => {
     setPlaying(false);
-    const data = await run(() => api.steps(page.id));
+    const data = await run(() => api.steps(page.id, currentLanguage()));
     if (data) steps.load(data);
   });
   $("#health-load").addEventListener("click", async () => {
     const data = await run(() => api.health(page.id));
-    if (data) renderHealth($("#health"), data);
+    if (data) renderHealth($("#health"), (page.health = data));
   });
   $("#snippet-show").addEventListener("click", async () => {
     const text = await run(() => api.snippet(page.id));

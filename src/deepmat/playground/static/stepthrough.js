@@ -23,7 +23,8 @@ export class StepThrough {
     root.querySelector("[data-testid=step-next]").addEventListener("click", () => this.show(this.index + 1));
   }
 
-  load(data) {
+  // Show `data` (GET …/steps) at equation `index`; loaded again in another language, it keeps its place.
+  load(data, index = 0) {
     this.data = data;
     this.batch.textContent = t("steps.batch", { m: data.m, dims: data.layer_dims.join(", ") });
     this.list.replaceChildren(
@@ -39,7 +40,7 @@ export class StepThrough {
       }),
     );
     this.root.hidden = false;
-    this.show(0);
+    this.show(index);
   }
 
   show(index) {
