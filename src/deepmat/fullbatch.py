@@ -73,8 +73,10 @@ class InputGram:
         self.steps_since_sync = steps_since_sync
 
     def linear(self, Z: np.ndarray) -> np.ndarray:
-        """Z[1] = Z_lin + b[1], written into ``Z`` ``(n[1], m)``."""
-        return np.add(self.Z_linear, self.layer.b, out=Z)
+        """The product W[1]·A[0] = Z_lin, copied into ``Z`` ``(n[1], m)`` (the layer then adds
+        b[1] and applies g[1], :meth:`deepmat.layers.Dense.bias_activation`)."""
+        np.copyto(Z, self.Z_linear)
+        return Z
 
     def after_step(self, learning_rate: float, dZ_mean: np.ndarray) -> None:
         """Follow W[1]'s SGD step α with (1/m)·dZ[1] = ``dZ_mean`` ``(n[1], m)``."""

@@ -39,8 +39,16 @@ from deepmat._checks import (
 from deepmat.activations import get_activation, hidden_activations
 from deepmat.initializers import check_init, warn_if_symmetric
 from deepmat.io import ModelFile, config_layers, read_model, write_model
+from deepmat.kernels import fused
 from deepmat.layers import Dense, Layer, check_layer_dims, layers_from_dims, numbered
-from deepmat.losses import DEFAULT_LOSS, PROBABILITY_OUTPUTS, get_loss, output_delta, weighted_cost
+from deepmat.losses import (
+    DEFAULT_LOSS,
+    PROBABILITY_OUTPUTS,
+    get_loss,
+    is_canonical,
+    output_delta,
+    weighted_cost,
+)
 from deepmat.optimizers import Optimizer
 from deepmat.parameters import LiveArrays, assign, pack
 from deepmat.preprocessor import Preprocessor
@@ -428,12 +436,14 @@ class Network:
         Per-sample ``weights`` ``(m,)`` scale each column of dZ[L] (sample i's error) by wᵢ:
         every gradient is then that of the weighted cost (1/m)·Σᵢ wᵢ·Lᵢ. Batch normalisation's
         statistics stay unweighted."""
-        last = self.layers[-1]
-        Z_last = last.activation_input()
-        dZ = output_delta(AL, Y, Z_last, self.loss, self.output_activation)
-        if weights is not None:
-            dZ *= weights.astype(dZ.dtype, copy=False)
-        dA = last.backward_dZ(dZ, need_dA_prev=len(self.layers) > 1)
+        last, need_dA_prev = self.layers[-1], len(self.layers) > 1
+        if weights is None and is_canonical(self.loss, self.output_activation):
+            dA = last.backward_error(AL, Y, need_dA_prev)  # dZ[L] = A[L] − Y
+        else:
+            dZ = output_delta(AL, Y, last.activation_input(), self.loss, self.output_activation)
+            if weights is not None:
+                dZ *= weights.astype(dZ.dtype, copy=False)
+            dA = last.backward_dZ(dZ, need_dA_prev)
         for i in range(len(self.layers) - 2, -1, -1):
             dA = self.layers[i].backward(dA, need_dA_prev=i > 0)
         grads: dict[str, np.ndarray] = {}
@@ -483,6 +493,9 @@ class Network:
         are classified right: arg-max match for softmax, every output on the right side of
         0.5 for sigmoid; 0 for a regressor."""
         if self.output_activation == "softmax":
+            fast = fused()
+            if fast is not None and A.dtype == Y.dtype and A.flags.c_contiguous and Y.flags.c_contiguous:
+                return int(fast.argmax_matches(A, Y))  # one loop, no temporaries
             return int((A.argmax(axis=1) == Y.argmax(axis=1)).sum())
         if not self.is_classifier:
             return 0

@@ -14,8 +14,9 @@ import numpy as np
 
 from deepmat import functional as F
 from deepmat._checks import check_number
-from deepmat.activations import get_activation
+from deepmat.activations import LEAKY_RELU_SLOPE, get_activation, is_built_in
 from deepmat.initializers import check_init, draw_weights
+from deepmat.kernels import fused
 from deepmat.layers.activation import ActivationStep
 from deepmat.layers.base import ExplainStep, Layer, memory_order, z_order
 
@@ -99,8 +100,8 @@ class Dense(Layer):
             )
 
     @staticmethod
-    def linear(A_prev: np.ndarray, Z: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """Z[l] = W[l]·A[l-1] + b[l], written into ``Z`` (n[l], m).
+    def product(A_prev: np.ndarray, Z: np.ndarray, W: np.ndarray) -> np.ndarray:
+        """W[l]·A[l-1], written into ``Z`` (n[l], m).
 
         When Z is column-major (see :func:`z_order`) the product is computed as its transpose,
         Zᵀ = A[l-1]ᵀ·W[l]ᵀ, into Zᵀ (row-major): the same numbers, but OpenBLAS runs a
@@ -110,8 +111,39 @@ class Dense(Layer):
             np.matmul(A_prev.T, W.T, out=Z.T)
         else:
             np.matmul(W, A_prev, out=Z)
-        Z += b
         return Z
+
+    def fused_code(self, fast: Any, *arrays: np.ndarray) -> tuple[int, bool] | None:
+        """(the fused loop's activation code, whether the units lie on rows) when ``fast`` (the
+        Numba kernels) has a loop for g[l] — one of deepmat's own activations, not one
+        registered or replaced — and ``arrays`` share g[l]'s dtype and one memory layout, else
+        None (the NumPy path)."""
+        if fast is None:
+            return None
+        g = get_activation(self.activation)
+        code = fast.ACTIVATION_CODES.get(g.name) if is_built_in(g) else None
+        if code is None:
+            return None
+        if any(a.dtype != self.dtype for a in arrays):
+            return None
+        if all(a.flags.c_contiguous for a in arrays):
+            return code, True
+        if all(a.flags.f_contiguous for a in arrays):
+            return code, False
+        return None
+
+    def bias_activation(self, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
+        """Z ← Z + b[l], then A = g[l](Z) (``A`` may be ``Z``): one fused pass with the Numba
+        kernels (:func:`deepmat.kernels.passes.bias_activation`), else NumPy's."""
+        fast = fused()
+        found = self.fused_code(fast, Z, A)
+        if found is None:
+            Z += self.b
+            return get_activation(self.activation).forward(Z, out=A)
+        code, rows = found
+        slope = Z.dtype.type(LEAKY_RELU_SLOPE)
+        fast.bias_activation(Z if rows else Z.T, self.b.reshape(-1), A if rows else A.T, code, rows, slope)
+        return A
 
     def forward(self, A_prev: np.ndarray, training: bool) -> np.ndarray:
         """Z[l] = W[l]·A[l-1] + b[l], A[l] = g[l](Z[l]); keeps the cache (A[l-1], W, b, Z, A)."""
@@ -123,28 +155,39 @@ class Dense(Layer):
         if self.input_gram is not None and training and A_prev.shape == self.input_gram.A0.shape:
             self.input_gram.linear(Z)
         else:
-            self.linear(A_prev, Z, W, b)
-        g = get_activation(self.activation)
-        A = Z if g.name == "identity" else g.forward(Z, out=self.scratch("A", shape, order))
+            self.product(A_prev, Z, W)
+        A = Z if self.activation == "identity" else self.scratch("A", shape, order)
+        self.bias_activation(Z, A)
         self.cache = F.LayerCache(A_prev, W, b, Z, A)
         return A
 
     def infer(self, A_prev: np.ndarray) -> np.ndarray:
         """A[l] = g[l](W[l]·A[l-1] + b[l]), computed in one array (Z is not kept)."""
-        W, b = self.W, self.b
+        W = self.W
         self._check_input(A_prev, W)
         m = A_prev.shape[1]
-        Z = self.linear(A_prev, np.empty((self.units, m), self.dtype, order=z_order(self.units, m)), W, b)
-        return get_activation(self.activation).forward(Z, out=Z)
+        Z = self.product(A_prev, np.empty((self.units, m), self.dtype, order=z_order(self.units, m)), W)
+        return self.bias_activation(Z, Z)
 
     def activation_input(self) -> np.ndarray:
         return self.cache.Z
 
     def backward(self, dA: np.ndarray, need_dA_prev: bool = True) -> np.ndarray | None:
-        """dZ[l] = dA[l] ⊙ g[l]'(Z[l]), then :meth:`backward_dZ`."""
-        cache, g = self.cache, get_activation(self.activation)
-        out = None if g.name == "identity" else self.scratch("dZ", dA.shape, z_order(*dA.shape))
-        return self.backward_dZ(g.backward(dA, cache.Z, cache.A, out=out), need_dA_prev)
+        """dZ[l] = dA[l] ⊙ g[l]'(Z[l]) (with the Numba kernels one fused pass,
+        :func:`deepmat.kernels.passes.activation_backward`), then :meth:`backward_dZ`."""
+        cache = self.cache
+        if self.activation == "identity":
+            return self.backward_dZ(dA, need_dA_prev)
+        dZ = self.scratch("dZ", dA.shape, z_order(*dA.shape))
+        fast = fused()
+        found = None if self.activation == "softmax" else self.fused_code(fast, dA, cache.Z, cache.A, dZ)
+        if found is None:
+            get_activation(self.activation).backward(dA, cache.Z, cache.A, out=dZ)
+        else:
+            code, rows = found
+            arrays = (dA, cache.Z, cache.A, dZ) if rows else (dA.T, cache.Z.T, cache.A.T, dZ.T)
+            fast.activation_backward(*arrays, code, dA.dtype.type(LEAKY_RELU_SLOPE))
+        return self.backward_dZ(dZ, need_dA_prev)
 
     def backward_dZ(self, dZ: np.ndarray, need_dA_prev: bool = True) -> np.ndarray | None:
         """Backward from dZ[l] directly (the output layer's fused A − Y) — SPEC §3:
@@ -152,16 +195,34 @@ class Dense(Layer):
         dW[l] = (1/m)·dZ[l]·A[l-1]ᵀ (+ λ·W[l]),  db[l] = (1/m)·Σ_columns dZ[l],
         dA[l-1] = W[l]ᵀ·dZ[l] (only when ``need_dA_prev``).
 
-        The 1/m is applied to dZ (n[l] × m numbers) rather than to dW (n[l] × n[l-1]).
+        The 1/m is applied to dZ (n[l] × m numbers) rather than to dW (n[l] × n[l-1]); with the
+        Numba kernels (1/m)·dZ and db are one pass (:func:`deepmat.kernels.passes.mean_and_bias_gradient`).
         Writes into ``grads`` and returns dA[l-1] ``(n[l-1], m)``.
         """
+        l = self.index
+        if dZ.shape != self.cache.Z.shape:
+            raise ValueError(f"layer {l}: dZ is {dZ.shape} but Z{l} is {self.cache.Z.shape}")
+        dZ_mean = self.scratch("dZ/m", dZ.shape, z_order(*dZ.shape))
+        db = self.grad(f"b{l}")
+        fast = fused()
+        found = self.fused_code(fast, dZ, dZ_mean)
+        if found is None:
+            np.multiply(dZ, 1 / dZ.shape[1], out=dZ_mean)
+            np.sum(dZ_mean, axis=1, keepdims=True, out=db)
+        else:
+            rows = found[1]
+            inv_m = dZ.dtype.type(1 / dZ.shape[1])
+            fast.mean_and_bias_gradient(
+                dZ if rows else dZ.T, dZ_mean if rows else dZ_mean.T, db.reshape(-1), rows, inv_m
+            )
+        return self.weight_gradients(dZ, dZ_mean, need_dA_prev)
+
+    def weight_gradients(self, dZ: np.ndarray, dZ_mean: np.ndarray, need_dA_prev: bool) -> np.ndarray | None:
+        """dW[l] = (1/m)·dZ[l]·A[l-1]ᵀ (+ λ·W[l]) from ``dZ_mean`` = (1/m)·dZ[l], and dA[l-1] =
+        W[l]ᵀ·dZ[l] when ``need_dA_prev`` (db[l] is in ``grads`` already)."""
         cache, l = self.cache, self.index
-        if dZ.shape != cache.Z.shape:
-            raise ValueError(f"layer {l}: dZ is {dZ.shape} but Z{l} is {cache.Z.shape}")
-        dZ_mean = np.multiply(dZ, 1 / dZ.shape[1], out=self.scratch("dZ/m", dZ.shape, z_order(*dZ.shape)))
         self.dZ_mean = dZ_mean
         dW = np.matmul(dZ_mean, cache.A_prev.T, out=self.grad(f"W{l}"))
-        np.sum(dZ_mean, axis=1, keepdims=True, out=self.grad(f"b{l}"))
         if self.l2:
             dW += self.l2 * self.W
         if not need_dA_prev:

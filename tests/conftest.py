@@ -1,0 +1,53 @@
+"""Both kernel sets of :mod:`deepmat.kernels` under the same tests.
+
+The modules listed in :data:`BOTH_KERNELS` check numbers — gradients against central
+differences and PyTorch, optimiser steps against ``torch.optim``, exact resume, determinism,
+the cat model's published costs, data-parallel runs — and each of their tests runs twice, once
+on NumPy's kernels (``[numpy]``) and once on Numba's fused loops (``[numba]``, when Numba is
+installed), unchanged. Subprocesses follow through ``DEEPMAT_KERNELS``. Every other test runs
+on the kernels the environment chooses (Numba's when it is installed).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from deepmat.kernels import ENVIRONMENT_VARIABLE, kernels, numba_available
+
+#: the test modules run on both kernel sets (about 70 s more on 2 cores, most of it the cat
+#: model's two full trainings and the MPI runs)
+BOTH_KERNELS = {
+    "test_cat_reproduction",
+    "test_determinism",
+    "test_distributed",
+    "test_equations",
+    "test_exact_resume",
+    "test_fullbatch",
+    "test_gradcheck",
+    "test_layers",
+    "test_numerics",
+    "test_optimizers",
+    "test_sample_weights",
+    "test_torch_parity",
+    "test_training",
+}
+
+KERNEL_SETS = ["numpy", "numba"] if numba_available() else ["numpy"]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    module = metafunc.module.__name__.rpartition(".")[2]
+    if module in BOTH_KERNELS and "deepmat_kernels" in metafunc.fixturenames:
+        metafunc.parametrize("deepmat_kernels", KERNEL_SETS, indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def deepmat_kernels(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
+    """Runs the test on the kernel set it is parametrised with (none: the environment's)."""
+    name = getattr(request, "param", None)
+    if name is None:
+        yield None
+        return
+    monkeypatch.setenv(ENVIRONMENT_VARIABLE, name)
+    with kernels(name):
+        yield name
