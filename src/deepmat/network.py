@@ -37,6 +37,7 @@ from deepmat._checks import (
     unknown_name,
 )
 from deepmat.activations import get_activation, hidden_activations
+from deepmat.inference import LeanInference
 from deepmat.initializers import check_init, warn_if_symmetric
 from deepmat.io import ModelFile, config_layers, read_model, write_model
 from deepmat.kernels import fused
@@ -242,7 +243,7 @@ class Network:
         """Pickling (copy.deepcopy, joblib) keeps each array but not that W1 … are views of
         one flat θ; the flat vectors are left out and rebuilt by :meth:`__setstate__`."""
         state = self.__dict__.copy()
-        for name in ("_theta", "_dtheta", "_flat_grads"):
+        for name in ("_theta", "_dtheta", "_flat_grads", "_lean"):
             state.pop(name, None)
         return state
 
@@ -253,6 +254,7 @@ class Network:
     def _pack(self) -> None:
         """θ, ∂J/∂θ and the views of them (:func:`deepmat.parameters.pack`)."""
         self._theta, self._dtheta, self._flat_grads = pack(self.layers, self._params, self.dtype)
+        self._lean: LeanInference | bool | None = False  # False: not built yet (lean_inference)
 
     # -- description -------------------------------------------------------------------
 
@@ -385,6 +387,7 @@ class Network:
                 f"{self.layer_dims[0]}"
             )
         self._preprocessor = preprocessor
+        self._lean = False  # the lean inference path takes no preprocessor
 
     def input_rows(self, X: Any, fit: bool = False, warn: bool = True) -> np.ndarray:
         """X ``(m, n[0])`` checked and in the network's dtype (no copy when it already is);
@@ -552,6 +555,11 @@ class Network:
         """A[L]ᵀ ``(n_samples, n[L])`` for answering (predict, probabilities, score), refused with
         ``ValueError`` when not finite: parameters or inputs so large that the products
         overflow would otherwise answer class 0 with no warning."""
+        lean = self.lean_inference()
+        if lean is not None and lean.accepts(X):
+            A = lean.outputs(X)
+            if A is not None:
+                return A
         with np.errstate(over="ignore", invalid="ignore"):  # the check below answers instead
             A = self.forward(X)
         if not all_finite(A):
@@ -562,6 +570,13 @@ class Network:
                 f"{self.dtype.name}; no answer is given"
             )
         return A
+
+    def lean_inference(self) -> LeanInference | None:
+        """The lean path of :meth:`outputs` for a few samples (:mod:`deepmat.inference`), or
+        None for a network it does not take."""
+        if self._lean is False:
+            self._lean = LeanInference.for_network(self)
+        return self._lean
 
     def _decide(self, A: np.ndarray) -> np.ndarray:
         """Predictions from output activations ``(n_samples, n[L])``."""

@@ -55,11 +55,10 @@ def numba_available() -> bool:
 
 def load_fused() -> SimpleNamespace:
     """The compiled loops, as one namespace (imports Numba: only called on the Numba path)."""
-    from deepmat.kernels import passes, steps
+    from deepmat.kernels import forward, passes, steps
 
     return SimpleNamespace(
-        **{name: getattr(steps, name) for name in steps.__all__},
-        **{name: getattr(passes, name) for name in passes.__all__},
+        **{name: getattr(module, name) for module in (steps, passes, forward) for name in module.__all__}
     )
 
 

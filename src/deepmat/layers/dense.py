@@ -161,13 +161,14 @@ class Dense(Layer):
         self.cache = F.LayerCache(A_prev, W, b, Z, A)
         return A
 
-    def infer(self, A_prev: np.ndarray) -> np.ndarray:
-        """A[l] = g[l](W[l]·A[l-1] + b[l]), computed in one array (Z is not kept)."""
+    def infer(self, A_prev: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """A[l] = g[l](W[l]·A[l-1] + b[l]), computed in one array (Z is not kept): ``out``
+        ``(n[l], m)`` when given (the lean inference path's buffer), else a new one."""
         W = self.W
         self._check_input(A_prev, W)
         m = A_prev.shape[1]
-        Z = self.product(A_prev, np.empty((self.units, m), self.dtype, order=z_order(self.units, m)), W)
-        return self.bias_activation(Z, Z)
+        Z = np.empty((self.units, m), self.dtype, order=z_order(self.units, m)) if out is None else out
+        return self.bias_activation(self.product(A_prev, Z, W), Z)
 
     def activation_input(self) -> np.ndarray:
         return self.cache.Z
