@@ -38,16 +38,19 @@ KERNEL_SETS = ["numpy", "numba"] if numba_available() else ["numpy"]
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     module = metafunc.module.__name__.rpartition(".")[2]
     if module in BOTH_KERNELS and "deepmat_kernels" in metafunc.fixturenames:
-        metafunc.parametrize("deepmat_kernels", KERNEL_SETS, indirect=True)
+        metafunc.parametrize("deepmat_kernels", KERNEL_SETS, indirect=True, scope="module")
 
 
-@pytest.fixture(autouse=True)
-def deepmat_kernels(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
-    """Runs the test on the kernel set it is parametrised with (none: the environment's)."""
+@pytest.fixture(scope="module", autouse=True)
+def deepmat_kernels(request: pytest.FixtureRequest):
+    """Runs the module's tests on the kernel set they are parametrised with (none: the
+    environment's). Module-scoped, so that a module's own module-scoped fixtures that train
+    (the cat models, the uninterrupted run of the resume test) take it as an argument and are
+    computed once per kernel set; the tests are grouped by kernel set."""
     name = getattr(request, "param", None)
     if name is None:
         yield None
         return
-    monkeypatch.setenv(ENVIRONMENT_VARIABLE, name)
-    with kernels(name):
+    with pytest.MonkeyPatch.context() as patch, kernels(name):
+        patch.setenv(ENVIRONMENT_VARIABLE, name)
         yield name

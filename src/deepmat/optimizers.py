@@ -127,8 +127,9 @@ class Optimizer:
         if fused() is None:
             return None
         arrays = (theta, g, *slots)
-        if not all(a.flags.c_contiguous and a.dtype == theta.dtype for a in arrays):
-            return None
+        for a in arrays:
+            if not a.flags.c_contiguous or a.dtype != theta.dtype:
+                return None
         return tuple(a.reshape(-1) for a in arrays)
 
     def get_config(self) -> dict[str, Any]:

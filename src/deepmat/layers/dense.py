@@ -113,36 +113,36 @@ class Dense(Layer):
             np.matmul(W, A_prev, out=Z)
         return Z
 
-    def fused_code(self, fast: Any, *arrays: np.ndarray) -> tuple[int, bool] | None:
-        """(the fused loop's activation code, whether the units lie on rows) when ``fast`` (the
-        Numba kernels) has a loop for g[l] — one of deepmat's own activations, not one
-        registered or replaced — and ``arrays`` share g[l]'s dtype and one memory layout, else
-        None (the NumPy path)."""
+    def fused_code(self, order: str, *outside: np.ndarray) -> tuple[Any, int, bool] | None:
+        """(the Numba kernels, g[l]'s code, whether the units lie on rows) for a pass over this
+        layer's arrays of memory ``order`` — when the Numba kernels are in use, have a loop for
+        g[l] (one of deepmat's own activations, not one registered or replaced), and the arrays
+        from ``outside`` the layer's buffers share its dtype and that order —, else None (the
+        NumPy path)."""
+        fast = fused()
         if fast is None:
             return None
-        g = get_activation(self.activation)
-        code = fast.ACTIVATION_CODES.get(g.name) if is_built_in(g) else None
-        if code is None:
+        code = fast.ACTIVATION_CODES.get(self.activation)
+        if code is None or not is_built_in(get_activation(self.activation)):
             return None
-        if any(a.dtype != self.dtype for a in arrays):
-            return None
-        if all(a.flags.c_contiguous for a in arrays):
-            return code, True
-        if all(a.flags.f_contiguous for a in arrays):
-            return code, False
-        return None
+        rows = order == "C"
+        for array in outside:
+            flags = array.flags
+            if array.dtype != self.dtype or not (flags.c_contiguous if rows else flags.f_contiguous):
+                return None
+        return fast, code, rows
 
     def bias_activation(self, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
-        """Z ← Z + b[l], then A = g[l](Z) (``A`` may be ``Z``): one fused pass with the Numba
-        kernels (:func:`deepmat.kernels.passes.bias_activation`), else NumPy's."""
-        fast = fused()
-        found = self.fused_code(fast, Z, A)
+        """Z ← Z + b[l], then A = g[l](Z) (``A`` may be ``Z``; both in :func:`z_order`): one
+        fused pass with the Numba kernels (:func:`deepmat.kernels.passes.bias_activation`),
+        else NumPy's."""
+        found = self.fused_code(memory_order(Z), A)
         if found is None:
             Z += self.b
             return get_activation(self.activation).forward(Z, out=A)
-        code, rows = found
+        fast, code, rows = found
         slope = Z.dtype.type(LEAKY_RELU_SLOPE)
-        fast.bias_activation(Z if rows else Z.T, self.b.reshape(-1), A if rows else A.T, code, rows, slope)
+        fast.bias_activation(Z if rows else Z.T, self.b[:, 0], A if rows else A.T, code, rows, slope)
         return A
 
     def forward(self, A_prev: np.ndarray, training: bool) -> np.ndarray:
@@ -163,7 +163,8 @@ class Dense(Layer):
 
     def infer(self, A_prev: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """A[l] = g[l](W[l]·A[l-1] + b[l]), computed in one array (Z is not kept): ``out``
-        ``(n[l], m)`` when given (the lean inference path's buffer), else a new one."""
+        ``(n[l], m)`` in :func:`z_order` when given (the lean inference path's buffer), else a
+        new one."""
         W = self.W
         self._check_input(A_prev, W)
         m = A_prev.shape[1]
@@ -179,13 +180,13 @@ class Dense(Layer):
         cache = self.cache
         if self.activation == "identity":
             return self.backward_dZ(dA, need_dA_prev)
-        dZ = self.scratch("dZ", dA.shape, z_order(*dA.shape))
-        fast = fused()
-        found = None if self.activation == "softmax" else self.fused_code(fast, dA, cache.Z, cache.A, dZ)
+        order = z_order(*dA.shape)
+        dZ = self.scratch("dZ", dA.shape, order)
+        found = None if self.activation == "softmax" else self.fused_code(order, dA)
         if found is None:
             get_activation(self.activation).backward(dA, cache.Z, cache.A, out=dZ)
         else:
-            code, rows = found
+            fast, code, rows = found
             arrays = (dA, cache.Z, cache.A, dZ) if rows else (dA.T, cache.Z.T, cache.A.T, dZ.T)
             fast.activation_backward(*arrays, code, dA.dtype.type(LEAKY_RELU_SLOPE))
         return self.backward_dZ(dZ, need_dA_prev)
@@ -203,18 +204,18 @@ class Dense(Layer):
         l = self.index
         if dZ.shape != self.cache.Z.shape:
             raise ValueError(f"layer {l}: dZ is {dZ.shape} but Z{l} is {self.cache.Z.shape}")
-        dZ_mean = self.scratch("dZ/m", dZ.shape, z_order(*dZ.shape))
+        order = z_order(*dZ.shape)
+        dZ_mean = self.scratch("dZ/m", dZ.shape, order)
         db = self.grad(f"b{l}")
-        fast = fused()
-        found = self.fused_code(fast, dZ, dZ_mean)
+        found = self.fused_code(order, dZ)
         if found is None:
             np.multiply(dZ, 1 / dZ.shape[1], out=dZ_mean)
             np.sum(dZ_mean, axis=1, keepdims=True, out=db)
         else:
-            rows = found[1]
+            fast, _, rows = found
             inv_m = dZ.dtype.type(1 / dZ.shape[1])
             fast.mean_and_bias_gradient(
-                dZ if rows else dZ.T, dZ_mean if rows else dZ_mean.T, db.reshape(-1), rows, inv_m
+                dZ if rows else dZ.T, dZ_mean if rows else dZ_mean.T, db[:, 0], rows, inv_m
             )
         return self.weight_gradients(dZ, dZ_mean, need_dA_prev)
 
