@@ -14,7 +14,7 @@ import pytest
 
 import deepmat
 from deepmat.activations import hidden_activations
-from deepmat.inference import LEAN_MAX_SAMPLES, ONE_CALL_MAX_SAMPLES
+from deepmat.inference import KEPT_BYTES, ONE_CALL_MAX_SAMPLES
 from deepmat.kernels import kernels, numba_available
 from deepmat.preprocessor import Preprocessor
 
@@ -40,7 +40,7 @@ def general(net, X):
     return net.forward(np.asfortranarray(X))
 
 
-@pytest.mark.parametrize("m", [1, 2, ONE_CALL_MAX_SAMPLES, ONE_CALL_MAX_SAMPLES + 1, 37, LEAN_MAX_SAMPLES])
+@pytest.mark.parametrize("m", [1, 2, ONE_CALL_MAX_SAMPLES, ONE_CALL_MAX_SAMPLES + 1, 37, 300])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize(
     ("output", "n_out"), [("softmax", 4), ("sigmoid", 1), ("sigmoid", 3), ("identity", 2)], ids=str
@@ -74,7 +74,7 @@ def test_every_answer_is_a_new_array(kernel_set):
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
-@pytest.mark.parametrize("m", [1, 9])
+@pytest.mark.parametrize("m", [1, 9, 1000])
 def test_an_input_that_is_not_finite_gets_the_general_error(kernel_set, bad, m):
     net = make_net()
     X = np.ones((m, 30), dtype="float32")
@@ -133,7 +133,6 @@ def test_what_the_lean_path_does_not_take_goes_the_general_way(kernel_set):
         X,  # float64 for a float32 network
         np.asfortranarray(X.astype("float32")),  # not C-contiguous
         X.astype("float32").tolist(),  # not an array
-        np.ones((LEAN_MAX_SAMPLES + 1, 30), "float32"),  # too many samples
         np.ones((2, 31), "float32"),  # the wrong width: the general path's error
     ):
         assert not lean.accepts(rejected)
@@ -144,6 +143,21 @@ def test_what_the_lean_path_does_not_take_goes_the_general_way(kernel_set):
     assert batch_norm.lean_inference() is None
     with_preprocessor = deepmat.Network([30, 8, 3], dtype="float32", preprocessor=Preprocessor())
     assert with_preprocessor.lean_inference() is None
+
+
+def test_large_batches_get_new_buffers_small_ones_keep_theirs(kernel_set, monkeypatch):
+    net = make_net()
+    lean = net.lean_inference()
+    rng = np.random.default_rng(6)
+    small, large = (
+        rng.standard_normal((40, 30)).astype("float32"),
+        rng.standard_normal((600, 30)).astype("float32"),
+    )
+    monkeypatch.setattr("deepmat.inference.KEPT_BYTES", (16 + 8 + 4) * 4 * 100)  # 100 samples' worth
+    np.testing.assert_allclose(net.outputs(small), general(net, small), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(net.outputs(large), general(net, large), rtol=1e-5, atol=1e-6)
+    assert 40 in lean.buffers and 600 not in lean.buffers
+    assert KEPT_BYTES >= 10_000 * (256 + 128 + 10) * 4  # case 3's 10,000 samples keep theirs
 
 
 def test_threads_predicting_at_once_get_their_own_answers(kernel_set):

@@ -77,9 +77,12 @@ def derivative_times(da, z, a, code, slope, zero, one):  # pragma: no cover - co
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def bias_activation(Z, b, A, code, units_on_rows, slope):  # pragma: no cover - compiled
-    """Z ← Z + b, A = g(Z) (A may be Z itself); softmax over each sample's units."""
+    """Z ← Z + b, A = g(Z) (A may be Z itself); softmax over each sample's units. Returns
+    whether every Z + b was finite (the first layer's says whether X was)."""
     p, q = Z.shape
     zero, one = Z.dtype.type(0), Z.dtype.type(1)
+    big = np.finfo(Z.dtype).max
+    finite = True
     if code == SOFTMAX:
         if units_on_rows:  # a sample is a column: strided, for small batches
             for k in range(q):
@@ -87,6 +90,7 @@ def bias_activation(Z, b, A, code, units_on_rows, slope):  # pragma: no cover - 
                 for j in range(p):
                     z = Z[j, k] + b[j]
                     Z[j, k] = z
+                    finite &= abs(z) <= big
                     if z > top or z != z:  # NaN wins, as in np.maximum.reduce
                         top = z
                 total = zero
@@ -102,6 +106,7 @@ def bias_activation(Z, b, A, code, units_on_rows, slope):  # pragma: no cover - 
                 for j in range(q):
                     z = Z[k, j] + b[j]
                     Z[k, j] = z
+                    finite &= abs(z) <= big
                     if z > top or z != z:  # NaN wins, as in np.maximum.reduce
                         top = z
                 total = zero
@@ -111,20 +116,23 @@ def bias_activation(Z, b, A, code, units_on_rows, slope):  # pragma: no cover - 
                     total += e
                 for j in range(q):
                     A[k, j] /= total
-        return
+        return finite
     if units_on_rows:
         for j in range(p):
             bj = b[j]
             for k in range(q):
                 z = Z[j, k] + bj
                 Z[j, k] = z
+                finite &= abs(z) <= big
                 A[j, k] = activate(z, code, slope, zero, one)
     else:
         for k in range(p):
             for j in range(q):
                 z = Z[k, j] + b[j]
                 Z[k, j] = z
+                finite &= abs(z) <= big
                 A[k, j] = activate(z, code, slope, zero, one)
+    return finite
 
 
 @njit(cache=True, nogil=True, error_model="numpy")

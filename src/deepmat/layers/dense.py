@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from deepmat import functional as F
-from deepmat._checks import check_number
+from deepmat._checks import all_finite, check_number
 from deepmat.activations import LEAKY_RELU_SLOPE, get_activation, is_built_in
 from deepmat.initializers import check_init, draw_weights
 from deepmat.kernels import fused
@@ -132,18 +132,22 @@ class Dense(Layer):
                 return None
         return fast, code, rows
 
-    def bias_activation(self, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
+    def bias_activation(self, Z: np.ndarray, A: np.ndarray, check: bool = False) -> bool:
         """Z ← Z + b[l], then A = g[l](Z) (``A`` may be ``Z``; both in :func:`z_order`): one
         fused pass with the Numba kernels (:func:`deepmat.kernels.passes.bias_activation`),
-        else NumPy's."""
+        else NumPy's. With ``check``, returns whether Z + b[l] is finite — before g[l], which
+        may hide an infinity (ReLU(−∞) = 0) — (the fused pass tells at no cost, NumPy's path
+        adds one pass); else True."""
         found = self.fused_code(memory_order(Z), A)
         if found is None:
             Z += self.b
-            return get_activation(self.activation).forward(Z, out=A)
+            finite = all_finite(Z) if check else True
+            get_activation(self.activation).forward(Z, out=A)
+            return finite
         fast, code, rows = found
         slope = Z.dtype.type(LEAKY_RELU_SLOPE)
-        fast.bias_activation(Z if rows else Z.T, self.b[:, 0], A if rows else A.T, code, rows, slope)
-        return A
+        finite = fast.bias_activation(Z if rows else Z.T, self.b[:, 0], A if rows else A.T, code, rows, slope)
+        return finite or not check
 
     def forward(self, A_prev: np.ndarray, training: bool) -> np.ndarray:
         """Z[l] = W[l]·A[l-1] + b[l], A[l] = g[l](Z[l]); keeps the cache (A[l-1], W, b, Z, A)."""
@@ -169,7 +173,8 @@ class Dense(Layer):
         self._check_input(A_prev, W)
         m = A_prev.shape[1]
         Z = np.empty((self.units, m), self.dtype, order=z_order(self.units, m)) if out is None else out
-        return self.bias_activation(self.product(A_prev, Z, W), Z)
+        self.bias_activation(self.product(A_prev, Z, W), Z)
+        return Z
 
     def activation_input(self) -> np.ndarray:
         return self.cache.Z
