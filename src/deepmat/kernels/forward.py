@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from deepmat.kernels.passes import SOFTMAX, activate
+from deepmat.kernels.passes import bias_activation
 
 __all__ = ["forward_rows"]
 
@@ -51,7 +51,6 @@ def forward_rows(X, theta, layout, work, out, slope):  # pragma: no cover - comp
     """
     m = X.shape[0]
     L = layout.shape[0]
-    zero, one = theta.dtype.type(0), theta.dtype.type(1)
     big = np.finfo(theta.dtype).max
     A = X
     for l in range(L):
@@ -64,32 +63,9 @@ def forward_rows(X, theta, layout, work, out, slope):  # pragma: no cover - comp
         )
         Z = out if l == L - 1 else work[l % 2, : m * n_out].reshape((m, n_out))
         products(A, theta, w_offset, n_out, n_in, Z)
-        if l == 0:
-            finite = True
-            for i in range(m):
-                for j in range(n_out):
-                    if not abs(Z[i, j]) <= big:
-                        finite = False
-            if not finite:
-                return INPUT_NOT_FINITE
-        for i in range(m):
-            if code == SOFTMAX:
-                top = Z[i, 0] + theta[b_offset]
-                for j in range(n_out):
-                    z = Z[i, j] + theta[b_offset + j]
-                    Z[i, j] = z
-                    if z > top or z != z:
-                        top = z
-                total = zero
-                for j in range(n_out):
-                    e = np.exp(Z[i, j] - top)
-                    Z[i, j] = e
-                    total += e
-                for j in range(n_out):
-                    Z[i, j] /= total
-            else:
-                for j in range(n_out):
-                    Z[i, j] = activate(Z[i, j] + theta[b_offset + j], code, slope, zero, one)
+        b = theta[b_offset : b_offset + n_out]
+        if not bias_activation(Z, b, Z, code, False, slope) and l == 0:
+            return INPUT_NOT_FINITE  # Z[1] + b[1] is finite exactly when X is
         A = Z
     for i in range(m):
         for j in range(out.shape[1]):

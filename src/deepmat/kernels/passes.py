@@ -75,6 +75,30 @@ def derivative_times(da, z, a, code, slope, zero, one):  # pragma: no cover - co
     return da
 
 
+@njit(inline="always")
+def softmax_sample(z, b, a):  # pragma: no cover - compiled
+    """z ← z + b and a = softmax(z) for one sample's units (1-D views; a may be z): the
+    maximum subtracted first, NaN kept, as :func:`deepmat.activations.softmax`. Returns
+    whether z + b is finite."""
+    big = np.finfo(z.dtype).max
+    finite = True
+    top = z[0] + b[0]
+    for j in range(z.size):
+        v = z[j] + b[j]
+        z[j] = v
+        finite &= abs(v) <= big
+        if v > top or v != v:  # NaN wins, as in np.maximum.reduce
+            top = v
+    total = z.dtype.type(0)
+    for j in range(z.size):
+        e = np.exp(z[j] - top)
+        a[j] = e
+        total += e
+    for j in range(z.size):
+        a[j] /= total
+    return finite
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def bias_activation(Z, b, A, code, units_on_rows, slope):  # pragma: no cover - compiled
     """Z ← Z + b, A = g(Z) (A may be Z itself); softmax over each sample's units. Returns
@@ -86,36 +110,10 @@ def bias_activation(Z, b, A, code, units_on_rows, slope):  # pragma: no cover - 
     if code == SOFTMAX:
         if units_on_rows:  # a sample is a column: strided, for small batches
             for k in range(q):
-                top = Z[0, k] + b[0]
-                for j in range(p):
-                    z = Z[j, k] + b[j]
-                    Z[j, k] = z
-                    finite &= abs(z) <= big
-                    if z > top or z != z:  # NaN wins, as in np.maximum.reduce
-                        top = z
-                total = zero
-                for j in range(p):
-                    e = np.exp(Z[j, k] - top)
-                    A[j, k] = e
-                    total += e
-                for j in range(p):
-                    A[j, k] /= total
+                finite &= softmax_sample(Z[:, k], b, A[:, k])
         else:
             for k in range(p):
-                top = Z[k, 0] + b[0]
-                for j in range(q):
-                    z = Z[k, j] + b[j]
-                    Z[k, j] = z
-                    finite &= abs(z) <= big
-                    if z > top or z != z:  # NaN wins, as in np.maximum.reduce
-                        top = z
-                total = zero
-                for j in range(q):
-                    e = np.exp(Z[k, j] - top)
-                    A[k, j] = e
-                    total += e
-                for j in range(q):
-                    A[k, j] /= total
+                finite &= softmax_sample(Z[k], b, A[k])
         return finite
     if units_on_rows:
         for j in range(p):
