@@ -39,7 +39,7 @@ from deepmat.kernels import fused
 from deepmat.layers import Dense, Dropout, z_order
 
 #: the largest batch the Numba one-call pass takes (beyond it BLAS's products are faster)
-ONE_CALL_MAX_SAMPLES = 4
+ONE_CALL_MAX_SAMPLES = 2
 
 #: the lean path keeps buffers for at most this many batch sizes (the oldest go first) …
 KEPT_BATCH_SIZES = 8
