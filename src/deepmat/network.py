@@ -427,7 +427,9 @@ class Network:
         data = (
             F.compute_cost(AL, Y, self.loss) if weights is None else weighted_cost(AL, Y, self.loss, weights)
         )
-        return data + sum(layer.penalty() for layer in self.layers)
+        for layer in self.layers:
+            data += layer.penalty()
+        return data
 
     def backward_pass(
         self, AL: np.ndarray, Y: np.ndarray, weights: np.ndarray | None = None
@@ -468,7 +470,12 @@ class Network:
         """Whether every gradient of ``grads`` is still the layers' view of :attr:`dtheta`
         (always, unless a layer replaced its ``grads``)."""
         flat = self._flat_grads
-        return len(grads) == len(flat) and all(grads[k] is v for k, v in flat.items())
+        if len(grads) != len(flat):
+            return False
+        for name, view in flat.items():
+            if grads.get(name) is not view:
+                return False
+        return True
 
     def apply_step(self, optimizer: Optimizer, grads: dict[str, np.ndarray] | None = None) -> None:
         """One optimiser step from :meth:`backward_pass`'s gradients: on the flat θ and ∂J/∂θ

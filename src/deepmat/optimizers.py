@@ -89,7 +89,7 @@ class Optimizer:
         ``W1.size`` entries, and so on). The per-parameter state (``state[slot][name]``, what
         checkpoints save) becomes views of flat state arrays laid out like θ.
         """
-        key = (id(theta), theta.shape, tuple((k, v.shape) for k, v in params.items()))
+        key = (id(theta), theta.shape, tuple(map(id, params.values())))  # the same arrays as last time
         if self._flat is None or self._flat_key != key:
             self._bind_flat(theta, params)
             self._flat_key = key
