@@ -307,7 +307,7 @@ class Trainer:
         self.gram: fullbatch.InputGram | None = None
         #: each training sample's weight (mean 1), or None
         self.weights: np.ndarray | None = None
-        self.pending_gram: tuple[int, np.ndarray] | None = None
+        self.pending_gram: tuple[int, np.ndarray, tuple | None] | None = None
 
     # -- checkpoints -------------------------------------------------------------------
 
@@ -335,10 +335,22 @@ class Trainer:
             "history": self.history.to_json(),
             "settings": self.settings,
         }
-        if self.gram is not None:  # the tracked product, so that a resume continues it exactly
-            scalars["input_gram"] = {"steps_since_sync": self.gram.steps_since_sync}
-            arrays["input_gram.Z_linear"] = self.gram.Z_linear
+        gram = self.gram
+        if gram is not None:  # the tracked product, so that a resume continues it exactly
+            scalars["input_gram"] = {"steps_since_sync": gram.steps_since_sync, "decay": gram.decay}
+            arrays["input_gram.Z_linear"] = gram.Z_linear
+            if gram.defer:  # W[1] as taken and its deferred steps (the model holds them taken)
+                arrays["input_gram.W_taken"] = gram.layer.W
+                arrays["input_gram.pending"] = gram.pending
         return scalars, arrays
+
+    def model_arrays(self) -> dict[str, np.ndarray]:
+        """The network's arrays as a model file holds them: W[1] with its deferred steps taken
+        (:mod:`deepmat.fullbatch`), the others as they are."""
+        arrays = self.net.state_arrays()
+        if self.gram is not None and self.gram.defer:
+            arrays[f"W{self.gram.layer.index}"] = self.gram.materialised()
+        return arrays
 
     def save_checkpoint(self, path: str | os.PathLike) -> None:
         """The model, its training state and the optimiser's and callbacks' arrays, in one
@@ -346,7 +358,7 @@ class Trainer:
         scalars, arrays = self.training_state()
         net = self.net
         write_model(
-            path, net.get_config(), net.layers, net.state_arrays(), training=scalars, extra_arrays=arrays
+            path, net.get_config(), net.layers, self.model_arrays(), training=scalars, extra_arrays=arrays
         )
 
     def restore(self, path: str | os.PathLike) -> None:
@@ -400,7 +412,14 @@ class Trainer:
         gram = state.get("input_gram")
         Z_linear = arrays.get("input_gram.Z_linear")
         if isinstance(gram, dict) and Z_linear is not None:
-            self.pending_gram = (int(gram.get("steps_since_sync", 0)), Z_linear)
+            deferred = None
+            if "input_gram.W_taken" in arrays and "input_gram.pending" in arrays:
+                deferred = (
+                    arrays["input_gram.W_taken"],
+                    arrays["input_gram.pending"],
+                    gram.get("decay", 1.0),
+                )
+            self.pending_gram = (int(gram.get("steps_since_sync", 0)), Z_linear, deferred)
 
     # -- the loop ----------------------------------------------------------------------
 
@@ -485,9 +504,19 @@ class Trainer:
             and fullbatch.input_gram_applies(net, optimizer, self.callbacks, n_batches, shuffle)
             and fullbatch.worth_it(X.shape[1], m)
         ):
-            self.gram = first.input_gram = fullbatch.InputGram(first, X.T)
+            # W[1]'s steps can wait while nothing reads W[1]: no callback, no validation pass,
+            # no L2 term in J (deepmat.fullbatch)
+            defer = not (
+                validation is not None or first.l2 or any(c.reads_parameters for c in self.callbacks)
+            )
+            self.gram = first.input_gram = fullbatch.InputGram(first, X.T, defer=defer)
+            if defer:  # dW[1] is not computed while W[1]'s steps are deferred: 0 for the optimiser
+                first.grad(f"W{first.index}")[...] = 0
             if self.pending_gram is not None:  # continue the interrupted run's tracked product
-                self.gram.restore(*self.pending_gram)
+                steps_since_sync, Z_linear, deferred = self.pending_gram
+                if defer and deferred is not None:
+                    self.gram.restore_deferred(*deferred)
+                self.gram.restore(steps_since_sync, Z_linear)
         interrupt = DeferredInterrupt()
         try:
             with net.training_workspace(), interrupt:
@@ -505,7 +534,7 @@ class Trainer:
                     elif shuffle:
                         order = net.shuffle_rng.permutation(m)
                     if self.snapshot is None or n_batches > 1 or epoch % SNAPSHOT_EVERY_STEPS == 0:
-                        self.snapshot = (epoch, {k: v.copy() for k, v in net.state_arrays().items()})
+                        self.snapshot = (epoch, {k: v.copy() for k, v in self.model_arrays().items()})
                     while self.batch < n_batches:
                         interrupt.check()  # Ctrl-C takes effect here, between two whole steps
                         b = self.batch
@@ -547,6 +576,8 @@ class Trainer:
         finally:
             if streamed:
                 X.close()
+            if self.gram is not None:
+                self.gram.flush()  # W[1]'s deferred steps (none after a divergence's restore)
             first.input_gram = None
             self.gram = None
             for layer in net.layers:
@@ -616,7 +647,8 @@ class Trainer:
     def _end_epoch(self, epoch: int, epochs: int, validation: tuple[np.ndarray, np.ndarray] | None) -> None:
         """Record the epoch's metrics, run the callbacks, write the checkpoint when due."""
         net, dist = self.net, self.distributed
-        if not (all_finite(net.theta) and all(all_finite(b) for b in net.buffers.values())):
+        finite = all_finite(net.theta) and all(all_finite(b) for b in net.buffers.values())
+        if not (finite and (self.gram is None or all_finite(self.gram.pending))):
             # the last step of the epoch left parameters that are not finite (the next batch's
             # cost catches every other step)
             n_batches = -(-self.settings["samples"] // self.settings["batch_size"])
@@ -640,6 +672,8 @@ class Trainer:
 
     def _diverged(self, cost: float, epoch: int, batch: int, n_batches: int, what: str = "") -> None:
         snapshot_epoch, arrays = self.snapshot
+        if self.gram is not None:  # the snapshot holds W[1] with its deferred steps taken
+            self.gram.discard()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             self.net.load_state_arrays(arrays)

@@ -229,9 +229,11 @@ class Dense(Layer):
         W[l]ᵀ·dZ[l] when ``need_dA_prev`` (db[l] is in ``grads`` already)."""
         cache, l = self.cache, self.index
         self.dZ_mean = dZ_mean
-        dW = np.matmul(dZ_mean, cache.A_prev.T, out=self.grad(f"W{l}"))
-        if self.l2:
-            dW += self.l2 * self.W
+        if self.input_gram is None or not self.input_gram.defers(cache.A_prev):
+            dW = np.matmul(dZ_mean, cache.A_prev.T, out=self.grad(f"W{l}"))
+            if self.l2:
+                dW += self.l2 * self.W
+        # else full-batch gradient descent defers W[1]'s step (deepmat.fullbatch): dW[1] stays 0
         if not need_dA_prev:
             return None
         A_prev = cache.A_prev  # dA[l-1] in A[l-1]'s memory order, for the elementwise dZ[l-1]
