@@ -64,7 +64,7 @@ def forward_rows(X, theta, layout, work, out, slope):  # pragma: no cover - comp
         Z = out if l == L - 1 else work[l % 2, : m * n_out].reshape((m, n_out))
         products(A, theta, w_offset, n_out, n_in, Z)
         b = theta[b_offset : b_offset + n_out]
-        if not bias_activation(Z, b, Z, code, False, slope) and l == 0:
+        if not bias_activation(Z, b, Z, code, False, slope, l == 0) and l == 0:
             return INPUT_NOT_FINITE  # Z[1] + b[1] is finite exactly when X is
         A = Z
     for i in range(m):

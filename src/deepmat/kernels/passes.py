@@ -26,6 +26,7 @@ from numba import njit
 
 __all__ = [
     "ACTIVATION_CODES",
+    "TRANSCENDENTAL",
     "activation_backward",
     "argmax_matches",
     "bias_activation",
@@ -34,6 +35,10 @@ __all__ = [
 ]
 
 RELU, LEAKY_RELU, TANH, SIGMOID, IDENTITY, SOFTMAX = range(6)
+
+#: the activations whose forward needs exp or tanh: NumPy's vectorised exp and tanh beat the C
+#: library's one value at a time on large arrays, so their forward is fused only for small ones
+TRANSCENDENTAL = (TANH, SIGMOID, SOFTMAX)
 
 #: the activations with a fused loop, by name (others run on NumPy)
 ACTIVATION_CODES = {
@@ -99,13 +104,28 @@ def softmax_sample(z, b, a):  # pragma: no cover - compiled
     return finite
 
 
+@njit(inline="always")
+def row_is_finite(z):  # pragma: no cover - compiled
+    """Whether every entry of the 1-D view ``z`` is finite (read while the row is in cache)."""
+    big = np.finfo(z.dtype).max
+    for v in z:
+        if not abs(v) <= big:
+            return False
+    return True
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
-def bias_activation(Z, b, A, code, units_on_rows, slope):  # pragma: no cover - compiled
-    """Z ← Z + b, A = g(Z) (A may be Z itself); softmax over each sample's units. Returns
-    whether every Z + b was finite (the first layer's says whether X was)."""
+def bias_activation(Z, b, A, code, units_on_rows, slope, check):  # pragma: no cover - compiled
+    """Z ← Z + b, A = g(Z) (A may be Z itself); softmax over each sample's units. With
+    ``check``, returns whether every Z + b is finite (the first layer's says whether X is);
+    else True.
+
+    One pass over memory, a row at a time: the row gets its bias, is checked (when asked)
+    before g can hide an infinity (ReLU(−∞) = 0), and gets g while it is still in cache. ReLU,
+    the usual hidden activation, has its own loop, which the compiler turns into vector
+    instructions; the others share one loop over :func:`activate`."""
     p, q = Z.shape
     zero, one = Z.dtype.type(0), Z.dtype.type(1)
-    big = np.finfo(Z.dtype).max
     finite = True
     if code == SOFTMAX:
         if units_on_rows:  # a sample is a column: strided, for small batches
@@ -114,22 +134,25 @@ def bias_activation(Z, b, A, code, units_on_rows, slope):  # pragma: no cover - 
         else:
             for k in range(p):
                 finite &= softmax_sample(Z[k], b, A[k])
-        return finite
-    if units_on_rows:
-        for j in range(p):
-            bj = b[j]
+        return finite or not check
+    for r in range(p):
+        z, a = Z[r], A[r]
+        if units_on_rows:
+            bias = b[r]
             for k in range(q):
-                z = Z[j, k] + bj
-                Z[j, k] = z
-                finite &= abs(z) <= big
-                A[j, k] = activate(z, code, slope, zero, one)
-    else:
-        for k in range(p):
-            for j in range(q):
-                z = Z[k, j] + b[j]
-                Z[k, j] = z
-                finite &= abs(z) <= big
-                A[k, j] = activate(z, code, slope, zero, one)
+                z[k] += bias
+        else:
+            for k in range(q):
+                z[k] += b[k]
+        if check and finite:
+            finite = row_is_finite(z)
+        if code == RELU:
+            for k in range(q):
+                v = z[k]
+                a[k] = v if v >= zero or v != v else zero  # np.maximum(z, 0): NaN stays NaN
+        else:
+            for k in range(q):
+                a[k] = activate(z[k], code, slope, zero, one)
     return finite
 
 

@@ -20,6 +20,10 @@ from deepmat.kernels import fused
 from deepmat.layers.activation import ActivationStep
 from deepmat.layers.base import ExplainStep, Layer, memory_order, z_order
 
+#: the most values a fused forward pass through exp or tanh takes (one batch of 128 samples of
+#: a 10-class softmax is 1280; a hidden layer of 256 units on 128 samples, 32,768, runs on NumPy)
+FUSED_TRANSCENDENTAL_MAX = 4096
+
 
 class Dense(Layer):
     """A fully-connected layer: Z[l] = W[l]·A[l-1] + b[l], A[l] = g[l](Z[l]) (SPEC §2).
@@ -113,17 +117,23 @@ class Dense(Layer):
             np.matmul(W, A_prev, out=Z)
         return Z
 
-    def fused_code(self, order: str, *outside: np.ndarray) -> tuple[Any, int, bool] | None:
+    def fused_code(
+        self, order: str, *outside: np.ndarray, forward_size: int = 0
+    ) -> tuple[Any, int, bool] | None:
         """(the Numba kernels, g[l]'s code, whether the units lie on rows) for a pass over this
         layer's arrays of memory ``order`` — when the Numba kernels are in use, have a loop for
         g[l] (one of deepmat's own activations, not one registered or replaced), and the arrays
         from ``outside`` the layer's buffers share its dtype and that order —, else None (the
-        NumPy path)."""
+        NumPy path). A forward pass of ``forward_size`` values through exp or tanh is fused only
+        up to :data:`FUSED_TRANSCENDENTAL_MAX` values (NumPy's vectorised exp and tanh are
+        faster beyond)."""
         fast = fused()
         if fast is None:
             return None
         code = fast.ACTIVATION_CODES.get(self.activation)
         if code is None or not is_built_in(get_activation(self.activation)):
+            return None
+        if forward_size > FUSED_TRANSCENDENTAL_MAX and code in fast.TRANSCENDENTAL:
             return None
         rows = order == "C"
         for array in outside:
@@ -138,7 +148,7 @@ class Dense(Layer):
         else NumPy's. With ``check``, returns whether Z + b[l] is finite — before g[l], which
         may hide an infinity (ReLU(−∞) = 0) — (the fused pass tells at no cost, NumPy's path
         adds one pass); else True."""
-        found = self.fused_code(memory_order(Z), A)
+        found = self.fused_code(memory_order(Z), A, forward_size=Z.size)
         if found is None:
             Z += self.b
             finite = all_finite(Z) if check else True
@@ -146,8 +156,9 @@ class Dense(Layer):
             return finite
         fast, code, rows = found
         slope = Z.dtype.type(LEAKY_RELU_SLOPE)
-        finite = fast.bias_activation(Z if rows else Z.T, self.b[:, 0], A if rows else A.T, code, rows, slope)
-        return finite or not check
+        return fast.bias_activation(
+            Z if rows else Z.T, self.b[:, 0], A if rows else A.T, code, rows, slope, check
+        )
 
     def forward(self, A_prev: np.ndarray, training: bool) -> np.ndarray:
         """Z[l] = W[l]·A[l-1] + b[l], A[l] = g[l](Z[l]); keeps the cache (A[l-1], W, b, Z, A)."""
