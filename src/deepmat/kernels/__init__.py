@@ -11,6 +11,14 @@ instead of a dozen, and no call overhead between them. Both paths give the same 
 float rounding (``tests/test_kernels.py``: 1e-6 relative in float32, 1e-12 in float64, every
 optimiser and activation) and each is deterministic on its own (no threads, no reordering).
 
+The loops are compiled on first use and cached in ``__pycache__`` beside them (Numba's user
+cache directory when that is read-only), so later processes load them in milliseconds. Numba
+keys each cached function on its own file: after editing ``passes.py``, delete the cache, as
+``forward.py``'s cached pass calls into it (an installed version changes both files at once).
+Exp and tanh are the C library's, one value at a time, slower than NumPy's vectorised ones on
+large arrays: the forward passes of tanh, sigmoid and softmax are fused only for small arrays
+(:data:`deepmat.layers.dense.FUSED_TRANSCENDENTAL_MAX`).
+
 The choice is made once per process: ``DEEPMAT_KERNELS=numpy`` or ``numba`` in the
 environment, read the first time a kernel is needed (``import deepmat`` never imports Numba);
 unset, Numba's kernels run when Numba is installed and NumPy's otherwise. In code,
