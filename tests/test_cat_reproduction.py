@@ -62,8 +62,11 @@ def cat() -> CatData:
 
 
 @pytest.fixture(scope="module")
-def trained(cat: CatData, example: ModuleType, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """depth → (network, costs, printed output, cost-curve folder), each trained once as published."""
+def trained(
+    cat: CatData, example: ModuleType, tmp_path_factory: pytest.TempPathFactory, deepmat_kernels
+) -> dict:
+    """depth → (network, costs, printed output, cost-curve folder), each trained once as published
+    (once per kernel set, tests/conftest.py)."""
     results = {}
     for depth in PUBLISHED:
         out = tmp_path_factory.mktemp(f"cat{depth}")

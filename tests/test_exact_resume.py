@@ -31,7 +31,7 @@ def train(**kwargs) -> Network:
 
 
 @pytest.fixture(scope="module")
-def uninterrupted() -> dict[str, np.ndarray]:
+def uninterrupted(deepmat_kernels) -> dict[str, np.ndarray]:  # once per kernel set (tests/conftest.py)
     return train().state_arrays()
 
 

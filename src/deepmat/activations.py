@@ -148,6 +148,16 @@ ACTIVATIONS: dict[str, Activation] = {
 }
 
 
+#: the activations deepmat ships, as they were defined: the fused Numba loops
+#: (:mod:`deepmat.kernels.passes`) stand in for these and no others
+BUILT_IN: dict[str, Activation] = dict(ACTIVATIONS)
+
+
+def is_built_in(activation: Activation) -> bool:
+    """Whether ``activation`` is one deepmat ships, unchanged (not registered or replaced)."""
+    return BUILT_IN.get(activation.name) is activation
+
+
 def register_activation(
     name: str,
     forward: Callable[..., np.ndarray],

@@ -39,6 +39,10 @@ class Callback:
     #: Full-batch gradient descent takes its Gram shortcut only when none does
     #: (:mod:`deepmat.fullbatch`).
     touches_parameters: bool = True
+    #: whether the callback may read the parameters while training runs (assume so for your
+    #: own callbacks; deepmat's progress displays do not). Full-batch gradient descent defers
+    #: W[1]'s steps only when none does (:mod:`deepmat.fullbatch`).
+    reads_parameters: bool = True
 
     def on_train_begin(self, net: Any, optimizer: Optimizer) -> None:
         """Training starts: ``net`` is the :class:`deepmat.Network` being trained."""
@@ -202,6 +206,7 @@ class ProgressBar(Callback):
     """
 
     touches_parameters = False
+    reads_parameters = False
 
     in_checkpoint = False
 
@@ -286,6 +291,7 @@ class CostPrinter(Callback):
     """The seeds' progress: ``Cost after iteration i: J`` every ``every`` iterations."""
 
     touches_parameters = False
+    reads_parameters = False
 
     in_checkpoint = False
 

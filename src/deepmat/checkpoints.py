@@ -8,7 +8,8 @@ its arrays (``optimizer.{slot}.{parameter}``), the callbacks' states and arrays
 (``callback{i}.*``), the history, the settings a resumed run must share (batch size,
 shuffling, the number of samples, the optimiser's hyperparameters when training began) and,
 in full-batch gradient descent with the Gram shortcut, its tracked product
-(``input_gram.Z_linear``).
+(``input_gram.Z_linear``, and with W[1]'s steps deferred ``input_gram.W_taken`` and
+``input_gram.pending``).
 
 A checkpoint comes from disk and may have been edited or crafted: :func:`check_state` checks
 every field's type and range, every array's name, shape and dtype, before anything is

@@ -24,6 +24,7 @@ import numpy as np
 
 from deepmat._checks import unknown_name
 from deepmat.activations import get_activation
+from deepmat.kernels import fused
 
 
 def _clip_probabilities(AL: np.ndarray) -> np.ndarray:
@@ -56,7 +57,19 @@ def softmax_cross_entropy_terms(AL: np.ndarray, Y: np.ndarray) -> np.ndarray:
 
 
 def softmax_cross_entropy(AL: np.ndarray, Y: np.ndarray) -> float:
-    """J = −(1/m)·Σ Σ_i y*_i·log a_i, with ``AL`` the softmax output and ``Y`` one-hot (or probabilities)."""
+    """J = −(1/m)·Σ Σ_i y*_i·log a_i, with ``AL`` the softmax output and ``Y`` one-hot (or probabilities).
+
+    With the Numba kernels (:mod:`deepmat.kernels`) the sum is one loop without temporaries
+    (:func:`deepmat.kernels.passes.cross_entropy_sum`), accumulated in float64."""
+    fast = fused()
+    if fast is not None and AL.dtype == Y.dtype and AL.dtype.kind == "f":
+        rows = AL.flags.c_contiguous and Y.flags.c_contiguous
+        if rows or (AL.flags.f_contiguous and Y.flags.f_contiguous):
+            eps = np.finfo(AL.dtype).eps
+            low, high = AL.dtype.type(eps), AL.dtype.type(1 - eps)
+            return float(
+                fast.cross_entropy_sum(AL if rows else AL.T, Y if rows else Y.T, low, high) / AL.shape[1]
+            )
     return float(softmax_cross_entropy_terms(AL, Y).sum() / AL.shape[1])
 
 
@@ -141,10 +154,15 @@ def output_delta(
     derivative of g cancels the denominator of the loss gradient and dZ[L] = A[L] − Y
     exactly; any other pair is chained through the activation's backward.
     """
-    spec = get_loss(loss)
-    if spec.canonical_activation == output_activation:
+    if is_canonical(loss, output_activation):
         return AL - Y
-    return get_activation(output_activation).backward(spec.gradient(AL, Y), ZL, AL)
+    return get_activation(output_activation).backward(get_loss(loss).gradient(AL, Y), ZL, AL)
+
+
+def is_canonical(loss: str, output_activation: str) -> bool:
+    """Whether dZ[L] = A[L] − Y for this pair: sigmoid + binary cross-entropy, softmax +
+    cross-entropy, identity + MSE."""
+    return get_loss(loss).canonical_activation == output_activation
 
 
 def weighted_cost(AL: np.ndarray, Y: np.ndarray, loss: str, weights: np.ndarray) -> float:

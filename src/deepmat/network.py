@@ -37,10 +37,19 @@ from deepmat._checks import (
     unknown_name,
 )
 from deepmat.activations import get_activation, hidden_activations
+from deepmat.inference import LeanInference
 from deepmat.initializers import check_init, warn_if_symmetric
 from deepmat.io import ModelFile, config_layers, read_model, write_model
+from deepmat.kernels import fused
 from deepmat.layers import Dense, Layer, check_layer_dims, layers_from_dims, numbered
-from deepmat.losses import DEFAULT_LOSS, PROBABILITY_OUTPUTS, get_loss, output_delta, weighted_cost
+from deepmat.losses import (
+    DEFAULT_LOSS,
+    PROBABILITY_OUTPUTS,
+    get_loss,
+    is_canonical,
+    output_delta,
+    weighted_cost,
+)
 from deepmat.optimizers import Optimizer
 from deepmat.parameters import LiveArrays, assign, pack
 from deepmat.preprocessor import Preprocessor
@@ -235,7 +244,7 @@ class Network:
         """Pickling (copy.deepcopy, joblib) keeps each array but not that W1 … are views of
         one flat θ; the flat vectors are left out and rebuilt by :meth:`__setstate__`."""
         state = self.__dict__.copy()
-        for name in ("_theta", "_dtheta", "_flat_grads"):
+        for name in ("_theta", "_dtheta", "_flat_grads", "_lean"):
             state.pop(name, None)
         return state
 
@@ -246,6 +255,7 @@ class Network:
     def _pack(self) -> None:
         """θ, ∂J/∂θ and the views of them (:func:`deepmat.parameters.pack`)."""
         self._theta, self._dtheta, self._flat_grads = pack(self.layers, self._params, self.dtype)
+        self._lean: LeanInference | bool | None = False  # False: not built yet (lean_inference)
 
     # -- description -------------------------------------------------------------------
 
@@ -383,6 +393,7 @@ class Network:
                 f"{self.layer_dims[0]}"
             )
         self._preprocessor = preprocessor
+        self._lean = False  # the lean inference path takes no preprocessor
 
     def input_rows(self, X: Any, fit: bool = False, warn: bool = True) -> np.ndarray:
         """X ``(m, n[0])`` checked and in the network's dtype (no copy when it already is);
@@ -430,7 +441,9 @@ class Network:
         data = (
             F.compute_cost(AL, Y, self.loss) if weights is None else weighted_cost(AL, Y, self.loss, weights)
         )
-        return data + sum(layer.penalty() for layer in self.layers)
+        for layer in self.layers:
+            data += layer.penalty()
+        return data
 
     def backward_pass(
         self, AL: np.ndarray, Y: np.ndarray, weights: np.ndarray | None = None
@@ -458,10 +471,12 @@ class Network:
         gradient of its output. The first layer passes back dA[0] only with ``need_dA0``
         (training never needs it), else None."""
         last = self.layers[-1]
-        Z_last = last.activation_input()
-        dZ = output_delta(AL, Y, Z_last, self.loss, self.output_activation)
-        if weights is not None:
-            dZ *= weights.astype(dZ.dtype, copy=False)
+        if weights is None and is_canonical(self.loss, self.output_activation):
+            dZ = last.output_error(AL, Y)  # dZ[L] = A[L] − Y
+        else:
+            dZ = output_delta(AL, Y, last.activation_input(), self.loss, self.output_activation)
+            if weights is not None:
+                dZ *= weights.astype(dZ.dtype, copy=False)
         dA = last.backward_dZ(dZ, need_dA_prev=len(self.layers) > 1 or need_dA0)
         yield last, dZ, dA
         for i in range(len(self.layers) - 2, -1, -1):
@@ -483,7 +498,12 @@ class Network:
         """Whether every gradient of ``grads`` is still the layers' view of :attr:`dtheta`
         (always, unless a layer replaced its ``grads``)."""
         flat = self._flat_grads
-        return len(grads) == len(flat) and all(grads[k] is v for k, v in flat.items())
+        if len(grads) != len(flat):
+            return False
+        for name, view in flat.items():
+            if grads.get(name) is not view:
+                return False
+        return True
 
     def apply_step(self, optimizer: Optimizer, grads: dict[str, np.ndarray] | None = None) -> None:
         """One optimiser step from :meth:`backward_pass`'s gradients: on the flat θ and ∂J/∂θ
@@ -511,6 +531,9 @@ class Network:
         are classified right: arg-max match for softmax, every output on the right side of
         0.5 for sigmoid; 0 for a regressor."""
         if self.output_activation == "softmax":
+            fast = fused()
+            if fast is not None and A.dtype == Y.dtype and A.flags.c_contiguous and Y.flags.c_contiguous:
+                return int(fast.argmax_matches(A, Y))  # one loop, no temporaries
             return int((A.argmax(axis=1) == Y.argmax(axis=1)).sum())
         if not self.is_classifier:
             return 0
@@ -567,6 +590,11 @@ class Network:
         """A[L]ᵀ ``(n_samples, n[L])`` for answering (predict, probabilities, score), refused with
         ``ValueError`` when not finite: parameters or inputs so large that the products
         overflow would otherwise answer class 0 with no warning."""
+        lean = self.lean_inference()
+        if lean is not None and lean.accepts(X):
+            A = lean.outputs(X)
+            if A is not None:
+                return A
         with np.errstate(over="ignore", invalid="ignore"):  # the check below answers instead
             A = self.forward(X)
         if not all_finite(A):
@@ -577,6 +605,13 @@ class Network:
                 f"{self.dtype.name}; no answer is given"
             )
         return A
+
+    def lean_inference(self) -> LeanInference | None:
+        """The lean path of :meth:`outputs` for a few samples (:mod:`deepmat.inference`), or
+        None for a network it does not take."""
+        if self._lean is False:
+            self._lean = LeanInference.for_network(self)
+        return self._lean
 
     def _decide(self, A: np.ndarray) -> np.ndarray:
         """Predictions from output activations ``(n_samples, n[L])``."""

@@ -22,6 +22,12 @@ AdamW       θ ← θ·(1 − α·λ), then the Adam step (decoupled weight deca
 (The course writes momentum as v ← βv + (1 − β)g; that is PyTorch's form with α scaled by
 1 − β.)
 
+Each ``update`` below is the readable reference, a few whole-array NumPy passes. When the Numba
+kernels are in use (:mod:`deepmat.kernels`) the same rule runs as one fused loop over θ
+(:mod:`deepmat.kernels.steps`), with the same scalars in θ's dtype and the same order of
+operations, so the two paths agree to the bit on the rules without a square root's rounding
+differences (tests: ``tests/test_kernels.py``).
+
 :class:`LBFGS` is of another kind: not a rule applied batch by batch but a whole minimisation
 of the full-batch J(θ) by SciPy's L-BFGS-B (:mod:`deepmat.lbfgs`), so it is listed apart, in
 :data:`FULL_BATCH_OPTIMIZERS`; ``fit(optimizer="lbfgs")`` and ``deepmat train --optimizer
@@ -36,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from deepmat._checks import check_number, unknown_name
+from deepmat.kernels import fused
 
 Params = dict[str, np.ndarray]
 
@@ -82,7 +89,7 @@ class Optimizer:
         ``W1.size`` entries, and so on). The per-parameter state (``state[slot][name]``, what
         checkpoints save) becomes views of flat state arrays laid out like θ.
         """
-        key = (id(theta), theta.shape, tuple((k, v.shape) for k, v in params.items()))
+        key = (id(theta), theta.shape, tuple(map(id, params.values())))  # the same arrays as last time
         if self._flat is None or self._flat_key != key:
             self._bind_flat(theta, params)
             self._flat_key = key
@@ -111,6 +118,19 @@ class Optimizer:
 
     def update(self, name: str, theta: np.ndarray, g: np.ndarray) -> None:
         raise NotImplementedError
+
+    def fused_arrays(
+        self, theta: np.ndarray, g: np.ndarray, *slots: np.ndarray
+    ) -> tuple[np.ndarray, ...] | None:
+        """θ, g and the state ``slots`` as 1-D views for a fused loop — when the Numba kernels
+        are in use and every array is C-contiguous and of θ's dtype —, else None (NumPy path)."""
+        if fused() is None:
+            return None
+        arrays = (theta, g, *slots)
+        for a in arrays:
+            if not a.flags.c_contiguous or a.dtype != theta.dtype:
+                return None
+        return tuple(a.reshape(-1) for a in arrays)
 
     def get_config(self) -> dict[str, Any]:
         """The hyperparameters, as keyword arguments of the constructor (JSON-ready)."""
@@ -158,11 +178,20 @@ class SGD(Optimizer):
         self.nesterov = bool(nesterov)
 
     def update(self, name: str, theta: np.ndarray, g: np.ndarray) -> None:
+        scalar = theta.dtype.type
         if self.momentum == 0:
+            flat = self.fused_arrays(theta, g)
+            if flat is not None:
+                fused().sgd_step(*flat, scalar(self.learning_rate))
+                return
             step = np.multiply(g, self.learning_rate, out=self._scratch(name, theta))
             theta -= step
             return
         v = self._slot("velocity", name, theta)
+        flat = self.fused_arrays(theta, g, v)
+        if flat is not None:
+            fused().momentum_step(*flat, scalar(self.learning_rate), scalar(self.momentum), self.nesterov)
+            return
         v *= self.momentum
         v += g
         theta -= self.learning_rate * (g + self.momentum * v if self.nesterov else v)
@@ -199,6 +228,13 @@ class RMSprop(Optimizer):
 
     def update(self, name: str, theta: np.ndarray, g: np.ndarray) -> None:
         s = self._slot("square_avg", name, theta)
+        flat = self.fused_arrays(theta, g, s)
+        if flat is not None:
+            scalar = theta.dtype.type
+            fused().rmsprop_step(
+                *flat, scalar(self.learning_rate), scalar(self.rho), scalar(1 - self.rho), scalar(self.eps)
+            )
+            return
         s *= self.rho
         s += (1 - self.rho) * g * g
         theta -= self.learning_rate * g / (np.sqrt(s) + self.eps)
@@ -235,11 +271,32 @@ class Adam(Optimizer):
         self.efficient_form = bool(efficient_form)
 
     def update(self, name: str, theta: np.ndarray, g: np.ndarray) -> None:
+        self.adam_update(name, theta, g, decay=1.0)
+
+    def adam_update(self, name: str, theta: np.ndarray, g: np.ndarray, decay: float) -> None:
+        """θ ← θ·``decay`` (AdamW's decoupled weight decay; 1: none), then the Adam step."""
         m = self._slot("m", name, theta)
         v = self._slot("v", name, theta)
-        T = self._scratch(name, theta)  # one temporary, reused: no allocation per step
         bias1 = 1 - self.beta1**self.t
         bias2 = 1 - self.beta2**self.t
+        flat = self.fused_arrays(theta, g, m, v)
+        if flat is not None:  # the same scalars as below, in θ's dtype
+            scalar, root_bias2 = theta.dtype.type, math.sqrt(bias2)
+            eps = self.eps if self.efficient_form else self.eps * root_bias2
+            step = self.learning_rate * root_bias2 / bias1
+            fused().adam_step(
+                *flat,
+                scalar(1 - self.beta1),
+                scalar(self.beta2),
+                scalar(1 - self.beta2),
+                scalar(eps),
+                scalar(step),
+                scalar(decay),
+            )
+            return
+        if decay != 1:
+            theta *= decay
+        T = self._scratch(name, theta)  # one temporary, reused: no allocation per step
         np.subtract(g, m, out=T)  # m ← m + (1 − β₁)(g − m)
         T *= 1 - self.beta1
         m += T
@@ -282,8 +339,7 @@ class AdamW(Adam):
         self.weight_decay = weight_decay
 
     def update(self, name: str, theta: np.ndarray, g: np.ndarray) -> None:
-        theta *= 1 - self.learning_rate * self.weight_decay
-        super().update(name, theta, g)
+        self.adam_update(name, theta, g, decay=1 - self.learning_rate * self.weight_decay)
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "weight_decay": self.weight_decay}

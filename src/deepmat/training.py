@@ -35,6 +35,7 @@ from deepmat.io import write_model
 from deepmat.optimizers import LBFGS, Optimizer, default_learning_rate, get_optimizer, optimizer_from_state
 from deepmat.preprocessing import stratified_split
 from deepmat.sample_weights import class_labels, training_weights
+from deepmat.streaming import StreamedRows, check_streamable, is_streamed
 
 #: Full-batch gradient descent tracks W[1]·A[0] through the Gram matrix A[0]ᵀ·A[0] when that
 #: is exact and cheaper (:mod:`deepmat.fullbatch`); False always multiplies (for comparisons).
@@ -110,6 +111,11 @@ def fit(
     prints and writes the checkpoint. A ``deepmat.distributed.Distributed`` may be passed
     instead of ``True`` (another communicator, or to read its Allreduce timings).
 
+    ``X`` may be rows on disk — a memory map (``np.load(path, mmap_mode="r")``) or a chunked
+    ``h5py.Dataset`` — larger than memory: the mini-batch form then streams them window by
+    window, reading ahead in a background thread (:mod:`deepmat.streaming`, which states how
+    the rows are shuffled and what cannot be combined with it).
+
     ``sample_weight`` ``(n_samples,)`` (≥ 0) and ``class_weight`` (``"balanced"`` or
     ``{class: weight}``) weigh each sample's loss: J = Σᵢ wᵢ·Lᵢ / Σᵢ wᵢ, so a weight of 2 counts
     as the sample repeated (:mod:`deepmat.sample_weights`). The validation loss and all
@@ -156,9 +162,22 @@ def fit(
         )
     shuffle = not seeds_form if shuffle is None else bool(shuffle) and not seeds_form
 
-    X = net.input_rows(X, fit=True, warn=False)
-    Y = net.target_rows(y, X.shape[0])
-    weights = training_weights(sample_weight, class_weight, Y, net.output_activation)
+    streamed = is_streamed(X)
+    if streamed:  # rows on disk: read window by window while training (deepmat.streaming)
+        check_streamable(
+            net,
+            X,
+            seeds_form=seeds_form,
+            full_batch=isinstance(optimizer, LBFGS),
+            validation_split=validation_split,
+            weighted=sample_weight is not None or class_weight is not None,
+            distributed=distributed,
+        )
+        Y = weights = None
+    else:
+        X = net.input_rows(X, fit=True, warn=False)
+        Y = net.target_rows(y, X.shape[0])
+        weights = training_weights(sample_weight, class_weight, Y, net.output_activation)
     validation = None
     if validation_data is not None and validation_split is not None:
         raise ValueError("give validation_data or validation_split, not both")
@@ -183,6 +202,9 @@ def fit(
         validation = (X_val, net.target_rows(validation_data[1], X_val.shape[0]))
     m = X.shape[0]
     batch_size = m if batch_size is None else min(check_number(batch_size, "batch_size", 1, integer=True), m)
+    if streamed:
+        X = StreamedRows(X, y, net.target_rows, net.dtype, batch_size)
+        X.check_targets()
     if net.couples_samples and batch_size < 2:
         raise ValueError(
             f"batch normalisation needs batches of at least 2 samples; received batch_size={batch_size} "
@@ -285,7 +307,7 @@ class Trainer:
         self.gram: fullbatch.InputGram | None = None
         #: each training sample's weight (mean 1), or None
         self.weights: np.ndarray | None = None
-        self.pending_gram: tuple[int, np.ndarray] | None = None
+        self.pending_gram: tuple[int, np.ndarray, tuple | None] | None = None
 
     # -- checkpoints -------------------------------------------------------------------
 
@@ -313,10 +335,22 @@ class Trainer:
             "history": self.history.to_json(),
             "settings": self.settings,
         }
-        if self.gram is not None:  # the tracked product, so that a resume continues it exactly
-            scalars["input_gram"] = {"steps_since_sync": self.gram.steps_since_sync}
-            arrays["input_gram.Z_linear"] = self.gram.Z_linear
+        gram = self.gram
+        if gram is not None:  # the tracked product, so that a resume continues it exactly
+            scalars["input_gram"] = {"steps_since_sync": gram.steps_since_sync, "decay": gram.decay}
+            arrays["input_gram.Z_linear"] = gram.Z_linear
+            if gram.defer:  # W[1] as taken and its deferred steps (the model holds them taken)
+                arrays["input_gram.W_taken"] = gram.layer.W
+                arrays["input_gram.pending"] = gram.pending
         return scalars, arrays
+
+    def model_arrays(self) -> dict[str, np.ndarray]:
+        """The network's arrays as a model file holds them: W[1] with its deferred steps taken
+        (:mod:`deepmat.fullbatch`), the others as they are."""
+        arrays = self.net.state_arrays()
+        if self.gram is not None and self.gram.defer:
+            arrays[f"W{self.gram.layer.index}"] = self.gram.materialised()
+        return arrays
 
     def save_checkpoint(self, path: str | os.PathLike) -> None:
         """The model, its training state and the optimiser's and callbacks' arrays, in one
@@ -324,7 +358,7 @@ class Trainer:
         scalars, arrays = self.training_state()
         net = self.net
         write_model(
-            path, net.get_config(), net.layers, net.state_arrays(), training=scalars, extra_arrays=arrays
+            path, net.get_config(), net.layers, self.model_arrays(), training=scalars, extra_arrays=arrays
         )
 
     def restore(self, path: str | os.PathLike) -> None:
@@ -378,7 +412,14 @@ class Trainer:
         gram = state.get("input_gram")
         Z_linear = arrays.get("input_gram.Z_linear")
         if isinstance(gram, dict) and Z_linear is not None:
-            self.pending_gram = (int(gram.get("steps_since_sync", 0)), Z_linear)
+            deferred = None
+            if "input_gram.W_taken" in arrays and "input_gram.pending" in arrays:
+                deferred = (
+                    arrays["input_gram.W_taken"],
+                    arrays["input_gram.pending"],
+                    gram.get("decay", 1.0),
+                )
+            self.pending_gram = (int(gram.get("steps_since_sync", 0)), Z_linear, deferred)
 
     # -- the loop ----------------------------------------------------------------------
 
@@ -410,7 +451,8 @@ class Trainer:
         weights: np.ndarray | None = None,
     ) -> History:
         """Train on rows ``X`` ``(m, n[0])`` and target rows ``Y`` ``(m, n[L])``, each sample's
-        loss weighted by ``weights`` ``(m,)`` (mean 1) when given."""
+        loss weighted by ``weights`` ``(m,)`` (mean 1) when given — or on rows streamed from
+        disk, ``X`` a :class:`~deepmat.streaming.StreamedRows` (with its targets; ``Y`` None)."""
         self.weights = weights
         net, optimizer = self.net, self.optimizer
         m = X.shape[0]
@@ -444,7 +486,8 @@ class Trainer:
             dist.broadcast_state([net.shuffle_rng, net.noise_rng])
         # the batch buffers: shuffled rows (or a rank's share) are gathered into them
         self.buffers = None
-        if shuffle or dist is not None:
+        streamed = isinstance(X, StreamedRows)
+        if (shuffle or dist is not None) and not streamed:
             self.buffers = (
                 np.empty((batch_size, X.shape[1]), X.dtype),
                 np.empty((batch_size, Y.shape[1]), Y.dtype),
@@ -457,12 +500,23 @@ class Trainer:
         if (
             USE_INPUT_GRAM
             and dist is None
+            and not streamed
             and fullbatch.input_gram_applies(net, optimizer, self.callbacks, n_batches, shuffle)
             and fullbatch.worth_it(X.shape[1], m)
         ):
-            self.gram = first.input_gram = fullbatch.InputGram(first, X.T)
+            # W[1]'s steps can wait while nothing reads W[1]: no callback, no validation pass,
+            # no L2 term in J (deepmat.fullbatch)
+            defer = not (
+                validation is not None or first.l2 or any(c.reads_parameters for c in self.callbacks)
+            )
+            self.gram = first.input_gram = fullbatch.InputGram(first, X.T, defer=defer)
+            if defer:  # dW[1] is not computed while W[1]'s steps are deferred: 0 for the optimiser
+                first.grad(f"W{first.index}")[...] = 0
             if self.pending_gram is not None:  # continue the interrupted run's tracked product
-                self.gram.restore(*self.pending_gram)
+                steps_since_sync, Z_linear, deferred = self.pending_gram
+                if defer and deferred is not None:
+                    self.gram.restore_deferred(*deferred)
+                self.gram.restore(steps_since_sync, Z_linear)
         interrupt = DeferredInterrupt()
         try:
             with net.training_workspace(), interrupt:
@@ -475,10 +529,12 @@ class Trainer:
                         net.shuffle_rng.bit_generator.state = self.epoch_rng_state
                     for callback in self.callbacks:
                         callback.on_epoch_begin(epoch)
-                    if shuffle:
+                    if streamed:  # the epoch's plan of chunks and windows (deepmat.streaming)
+                        order = X.permutation(net.shuffle_rng if shuffle else None)
+                    elif shuffle:
                         order = net.shuffle_rng.permutation(m)
                     if self.snapshot is None or n_batches > 1 or epoch % SNAPSHOT_EVERY_STEPS == 0:
-                        self.snapshot = (epoch, {k: v.copy() for k, v in net.state_arrays().items()})
+                        self.snapshot = (epoch, {k: v.copy() for k, v in self.model_arrays().items()})
                     while self.batch < n_batches:
                         interrupt.check()  # Ctrl-C takes effect here, between two whole steps
                         b = self.batch
@@ -518,6 +574,10 @@ class Trainer:
                 flush=True,
             )
         finally:
+            if streamed:
+                X.close()
+            if self.gram is not None:
+                self.gram.flush()  # W[1]'s deferred steps (none after a divergence's restore)
             first.input_gram = None
             self.gram = None
             for layer in net.layers:
@@ -553,7 +613,10 @@ class Trainer:
             for layer in net.layers:  # the noise one process would draw for the whole batch, sliced
                 layer.share_noise(share)
         weights = self.weights
-        if rows is None:
+        if isinstance(X, StreamedRows):
+            X_rows, Y_rows = X.batch(start, stop)
+            w_rows = None
+        elif rows is None:
             X_rows, Y_rows = X[start:stop], Y[start:stop]
             w_rows = None if weights is None else weights[start:stop]
         else:  # clip: the indices are valid, skip np.take's bounds buffer
@@ -584,7 +647,8 @@ class Trainer:
     def _end_epoch(self, epoch: int, epochs: int, validation: tuple[np.ndarray, np.ndarray] | None) -> None:
         """Record the epoch's metrics, run the callbacks, write the checkpoint when due."""
         net, dist = self.net, self.distributed
-        if not (all_finite(net.theta) and all(all_finite(b) for b in net.buffers.values())):
+        finite = all_finite(net.theta) and all(all_finite(b) for b in net.buffers.values())
+        if not (finite and (self.gram is None or all_finite(self.gram.pending))):
             # the last step of the epoch left parameters that are not finite (the next batch's
             # cost catches every other step)
             n_batches = -(-self.settings["samples"] // self.settings["batch_size"])
@@ -608,6 +672,8 @@ class Trainer:
 
     def _diverged(self, cost: float, epoch: int, batch: int, n_batches: int, what: str = "") -> None:
         snapshot_epoch, arrays = self.snapshot
+        if self.gram is not None:  # the snapshot holds W[1] with its deferred steps taken
+            self.gram.discard()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             self.net.load_state_arrays(arrays)

@@ -36,7 +36,7 @@ def z_order(n_out: int, m: int) -> str:
     ("F") when the layer has fewer units than the batch has samples, row-major ("C") otherwise.
 
     Either way the arrays are (n[l], m) and hold the same numbers; the order only decides
-    which way round OpenBLAS computes W·A (see :meth:`Dense.linear`). Measured on the cat
+    which way round OpenBLAS computes W·A (see :meth:`Dense.product`). Measured on the cat
     model's first layer (n[1] = 20, m = 209, n[0] = 12288, float64): 1.4 ms column-major
     against 2.4 ms row-major; for n[l] ≥ m the row-major product is as fast or faster. A
     fixed rule, not a timing, so that the same inputs always give the same bits.
@@ -176,6 +176,13 @@ class Layer:
         """Backward from the gradient of the layer's activation input (the output layer's fused
         dZ[L] = A[L] − Y); only a layer that applies an activation can end a network."""
         raise TypeError(f"{self.kind} applies no activation and cannot be the output layer")
+
+    def output_error(self, AL: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        """The output error of a canonical pair (sigmoid + binary cross-entropy, softmax +
+        cross-entropy, identity + MSE): dZ[L] = A[L] − Y ``(n[L], m)`` in one pass, into a
+        buffer of the workspace (valid until the next pass), for :meth:`backward_dZ`."""
+        dZ = self.scratch("dZ", AL.shape, memory_order(AL))
+        return np.subtract(AL, Y, out=dZ)
 
     def activation_input(self) -> np.ndarray:
         """Z, the input of the layer's activation in the last training forward pass (the output

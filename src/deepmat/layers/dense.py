@@ -13,12 +13,17 @@ from typing import Any, ClassVar
 import numpy as np
 
 from deepmat import functional as F
-from deepmat._checks import check_number
-from deepmat.activations import get_activation
+from deepmat._checks import all_finite, check_number
+from deepmat.activations import LEAKY_RELU_SLOPE, get_activation, is_built_in
 from deepmat.i18n import Words
 from deepmat.initializers import check_init, draw_weights
+from deepmat.kernels import fused
 from deepmat.layers.activation import ActivationStep
 from deepmat.layers.base import ExplainStep, Layer, memory_order, z_order
+
+#: the most values a fused forward pass through exp or tanh takes (one batch of 128 samples of
+#: a 10-class softmax is 1280; a hidden layer of 256 units on 128 samples, 32,768, runs on NumPy)
+FUSED_TRANSCENDENTAL_MAX = 4096
 
 
 class Dense(Layer):
@@ -100,8 +105,8 @@ class Dense(Layer):
             )
 
     @staticmethod
-    def linear(A_prev: np.ndarray, Z: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """Z[l] = W[l]·A[l-1] + b[l], written into ``Z`` (n[l], m).
+    def product(A_prev: np.ndarray, Z: np.ndarray, W: np.ndarray) -> np.ndarray:
+        """W[l]·A[l-1], written into ``Z`` (n[l], m).
 
         When Z is column-major (see :func:`z_order`) the product is computed as its transpose,
         Zᵀ = A[l-1]ᵀ·W[l]ᵀ, into Zᵀ (row-major): the same numbers, but OpenBLAS runs a
@@ -111,8 +116,50 @@ class Dense(Layer):
             np.matmul(A_prev.T, W.T, out=Z.T)
         else:
             np.matmul(W, A_prev, out=Z)
-        Z += b
         return Z
+
+    def fused_code(
+        self, order: str, *outside: np.ndarray, forward_size: int = 0
+    ) -> tuple[Any, int, bool] | None:
+        """(the Numba kernels, g[l]'s code, whether the units lie on rows) for a pass over this
+        layer's arrays of memory ``order`` — when the Numba kernels are in use, have a loop for
+        g[l] (one of deepmat's own activations, not one registered or replaced), and the arrays
+        from ``outside`` the layer's buffers share its dtype and that order —, else None (the
+        NumPy path). A forward pass of ``forward_size`` values through exp or tanh is fused only
+        up to :data:`FUSED_TRANSCENDENTAL_MAX` values (NumPy's vectorised exp and tanh are
+        faster beyond)."""
+        fast = fused()
+        if fast is None:
+            return None
+        code = fast.ACTIVATION_CODES.get(self.activation)
+        if code is None or not is_built_in(get_activation(self.activation)):
+            return None
+        if forward_size > FUSED_TRANSCENDENTAL_MAX and code in fast.TRANSCENDENTAL:
+            return None
+        rows = order == "C"
+        for array in outside:
+            flags = array.flags
+            if array.dtype != self.dtype or not (flags.c_contiguous if rows else flags.f_contiguous):
+                return None
+        return fast, code, rows
+
+    def bias_activation(self, Z: np.ndarray, A: np.ndarray, check: bool = False) -> bool:
+        """Z ← Z + b[l], then A = g[l](Z) (``A`` may be ``Z``; both in :func:`z_order`): one
+        fused pass with the Numba kernels (:func:`deepmat.kernels.passes.bias_activation`),
+        else NumPy's. With ``check``, returns whether Z + b[l] is finite — before g[l], which
+        may hide an infinity (ReLU(−∞) = 0) — (the fused pass tells at no cost, NumPy's path
+        adds one pass); else True."""
+        found = self.fused_code(memory_order(Z), A, forward_size=Z.size)
+        if found is None:
+            Z += self.b
+            finite = all_finite(Z) if check else True
+            get_activation(self.activation).forward(Z, out=A)
+            return finite
+        fast, code, rows = found
+        slope = Z.dtype.type(LEAKY_RELU_SLOPE)
+        return fast.bias_activation(
+            Z if rows else Z.T, self.b[:, 0], A if rows else A.T, code, rows, slope, check
+        )
 
     def forward(self, A_prev: np.ndarray, training: bool) -> np.ndarray:
         """Z[l] = W[l]·A[l-1] + b[l], A[l] = g[l](Z[l]); keeps the cache (A[l-1], W, b, Z, A)."""
@@ -124,28 +171,42 @@ class Dense(Layer):
         if self.input_gram is not None and training and A_prev.shape == self.input_gram.A0.shape:
             self.input_gram.linear(Z)
         else:
-            self.linear(A_prev, Z, W, b)
-        g = get_activation(self.activation)
-        A = Z if g.name == "identity" else g.forward(Z, out=self.scratch("A", shape, order))
+            self.product(A_prev, Z, W)
+        A = Z if self.activation == "identity" else self.scratch("A", shape, order)
+        self.bias_activation(Z, A)
         self.cache = F.LayerCache(A_prev, W, b, Z, A)
         return A
 
-    def infer(self, A_prev: np.ndarray) -> np.ndarray:
-        """A[l] = g[l](W[l]·A[l-1] + b[l]), computed in one array (Z is not kept)."""
-        W, b = self.W, self.b
+    def infer(self, A_prev: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """A[l] = g[l](W[l]·A[l-1] + b[l]), computed in one array (Z is not kept): ``out``
+        ``(n[l], m)`` in :func:`z_order` when given (the lean inference path's buffer), else a
+        new one."""
+        W = self.W
         self._check_input(A_prev, W)
         m = A_prev.shape[1]
-        Z = self.linear(A_prev, np.empty((self.units, m), self.dtype, order=z_order(self.units, m)), W, b)
-        return get_activation(self.activation).forward(Z, out=Z)
+        Z = np.empty((self.units, m), self.dtype, order=z_order(self.units, m)) if out is None else out
+        self.bias_activation(self.product(A_prev, Z, W), Z)
+        return Z
 
     def activation_input(self) -> np.ndarray:
         return self.cache.Z
 
     def backward(self, dA: np.ndarray, need_dA_prev: bool = True) -> np.ndarray | None:
-        """dZ[l] = dA[l] ⊙ g[l]'(Z[l]), then :meth:`backward_dZ`."""
-        cache, g = self.cache, get_activation(self.activation)
-        out = None if g.name == "identity" else self.scratch("dZ", dA.shape, z_order(*dA.shape))
-        return self.backward_dZ(g.backward(dA, cache.Z, cache.A, out=out), need_dA_prev)
+        """dZ[l] = dA[l] ⊙ g[l]'(Z[l]) (with the Numba kernels one fused pass,
+        :func:`deepmat.kernels.passes.activation_backward`), then :meth:`backward_dZ`."""
+        cache = self.cache
+        if self.activation == "identity":
+            return self.backward_dZ(dA, need_dA_prev)
+        order = z_order(*dA.shape)
+        dZ = self.scratch("dZ", dA.shape, order)
+        found = None if self.activation == "softmax" else self.fused_code(order, dA)
+        if found is None:
+            get_activation(self.activation).backward(dA, cache.Z, cache.A, out=dZ)
+        else:
+            fast, code, rows = found
+            arrays = (dA, cache.Z, cache.A, dZ) if rows else (dA.T, cache.Z.T, cache.A.T, dZ.T)
+            fast.activation_backward(*arrays, code, dA.dtype.type(LEAKY_RELU_SLOPE))
+        return self.backward_dZ(dZ, need_dA_prev)
 
     def backward_dZ(self, dZ: np.ndarray, need_dA_prev: bool = True) -> np.ndarray | None:
         """Backward from dZ[l] directly (the output layer's fused A − Y) — SPEC §3:
@@ -153,18 +214,38 @@ class Dense(Layer):
         dW[l] = (1/m)·dZ[l]·A[l-1]ᵀ (+ λ·W[l]),  db[l] = (1/m)·Σ_columns dZ[l],
         dA[l-1] = W[l]ᵀ·dZ[l] (only when ``need_dA_prev``).
 
-        The 1/m is applied to dZ (n[l] × m numbers) rather than to dW (n[l] × n[l-1]).
+        The 1/m is applied to dZ (n[l] × m numbers) rather than to dW (n[l] × n[l-1]); with the
+        Numba kernels (1/m)·dZ and db are one pass (:func:`deepmat.kernels.passes.mean_and_bias_gradient`).
         Writes into ``grads`` and returns dA[l-1] ``(n[l-1], m)``.
         """
+        l = self.index
+        if dZ.shape != self.cache.Z.shape:
+            raise ValueError(f"layer {l}: dZ is {dZ.shape} but Z{l} is {self.cache.Z.shape}")
+        order = z_order(*dZ.shape)
+        dZ_mean = self.scratch("dZ/m", dZ.shape, order)
+        db = self.grad(f"b{l}")
+        found = self.fused_code(order, dZ)
+        if found is None:
+            np.multiply(dZ, 1 / dZ.shape[1], out=dZ_mean)
+            np.sum(dZ_mean, axis=1, keepdims=True, out=db)
+        else:
+            fast, _, rows = found
+            inv_m = dZ.dtype.type(1 / dZ.shape[1])
+            fast.mean_and_bias_gradient(
+                dZ if rows else dZ.T, dZ_mean if rows else dZ_mean.T, db[:, 0], rows, inv_m
+            )
+        return self.weight_gradients(dZ, dZ_mean, need_dA_prev)
+
+    def weight_gradients(self, dZ: np.ndarray, dZ_mean: np.ndarray, need_dA_prev: bool) -> np.ndarray | None:
+        """dW[l] = (1/m)·dZ[l]·A[l-1]ᵀ (+ λ·W[l]) from ``dZ_mean`` = (1/m)·dZ[l], and dA[l-1] =
+        W[l]ᵀ·dZ[l] when ``need_dA_prev`` (db[l] is in ``grads`` already)."""
         cache, l = self.cache, self.index
-        if dZ.shape != cache.Z.shape:
-            raise ValueError(f"layer {l}: dZ is {dZ.shape} but Z{l} is {cache.Z.shape}")
-        dZ_mean = np.multiply(dZ, 1 / dZ.shape[1], out=self.scratch("dZ/m", dZ.shape, z_order(*dZ.shape)))
         self.dZ_mean = dZ_mean
-        dW = np.matmul(dZ_mean, cache.A_prev.T, out=self.grad(f"W{l}"))
-        np.sum(dZ_mean, axis=1, keepdims=True, out=self.grad(f"b{l}"))
-        if self.l2:
-            dW += self.l2 * self.W
+        if self.input_gram is None or not self.input_gram.defers(cache.A_prev):
+            dW = np.matmul(dZ_mean, cache.A_prev.T, out=self.grad(f"W{l}"))
+            if self.l2:
+                dW += self.l2 * self.W
+        # else full-batch gradient descent defers W[1]'s step (deepmat.fullbatch): dW[1] stays 0
         if not need_dA_prev:
             return None
         A_prev = cache.A_prev  # dA[l-1] in A[l-1]'s memory order, for the elementwise dZ[l-1]
