@@ -36,6 +36,7 @@ BOTH_KERNELS = {
     "test_fullbatch",
     "test_gradcheck",
     "test_layers",
+    "test_legacy_files",
     "test_numerics",
     "test_optimizers",
     "test_sample_weights",

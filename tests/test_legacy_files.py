@@ -43,7 +43,14 @@ def test_a_checkpoint_resumes_to_the_uninterrupted_run():
         verbose=0,
         resume_from=FIXTURES / "checkpoint.safetensors",
     )
+    # b1 feeds batch normalisation, which removes it: its gradient is 0 up to rounding, so b1
+    # holds rounding residue (~1e-11) that Numba's fused db and NumPy's sum round differently;
+    # b1 alone gets atol 1e-10; every other value keeps rtol 1e-12
     for name, array in net.state_arrays().items():
         np.testing.assert_allclose(
-            array, np.array(EXPECTED["resumed_to_4_epochs"][name]), rtol=1e-12, err_msg=name
+            array,
+            np.array(EXPECTED["resumed_to_4_epochs"][name]),
+            rtol=1e-12,
+            atol=1e-10 if name == "b1" else 0.0,
+            err_msg=name,
         )
