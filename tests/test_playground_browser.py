@@ -270,14 +270,15 @@ def test_a_bad_setting_shows_the_servers_message(context, server, artefacts):
     tab = Tab(context, server)
     tab.change("#setting-learning_rate", "0")
     message = tab.page.locator("[data-testid=message]")
-    assert message.is_visible()
-    assert "learning rate must be a number in [1e-06, 10]; received 0" in message.inner_text()
+    # the page renders the server's answer after it arrives: expect() waits for it (up to 5 s)
+    sync_api.expect(message).to_be_visible()
+    sync_api.expect(message).to_contain_text("learning rate must be a number in [1e-06, 10]; received 0")
     assert "Traceback" not in message.inner_text()
     tab.shot(artefacts, "07-bad-setting.png")
     tab.change("#setting-learning_rate", "0.03")
-    assert not message.is_visible()
+    sync_api.expect(message).to_be_hidden()
     tab.change("#setting-hidden", "7")
-    assert "hidden layers must be a list of 1 to 6 unit counts; received 7" in message.inner_text()
+    sync_api.expect(message).to_contain_text("hidden layers must be a list of 1 to 6 unit counts; received 7")
 
 
 def test_two_tabs_keep_their_own_sessions_and_a_closed_tab_harms_none(context, server, artefacts):
