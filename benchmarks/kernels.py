@@ -77,7 +77,7 @@ def main() -> int:
         numexpr.evaluate("where(Z > 0, dA, 0)", local_dict=arrays, out=dZ)
 
     def layer_numba() -> None:
-        fast.bias_activation(Z, b_flat, A, 0, True, f32(0.01))
+        fast.bias_activation(Z, b_flat, A, 0, True, f32(0.01), False)
         fast.activation_backward(dA, Z, A, dZ, 0, f32(0.01))
 
     def adam_numpy_step() -> None:

@@ -6,6 +6,7 @@ load. The full suite is `python benchmarks/run.py` (see benchmarks/README.md).
 """
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -55,3 +56,49 @@ def test_quick_inference_case_writes_medians_and_ratios(tmp_path):
         "case3.throughput_10k.deepmat/torch",
     }
     assert all(t["status"] in ("PASS", "MISS") for t in report["targets"])
+
+
+def test_the_kernel_candidates_script_times_every_candidate():
+    pytest.importorskip("numexpr")
+    pytest.importorskip("numba")
+    script = RUN.parent / "kernels.py"
+    proc = subprocess.run(
+        [sys.executable, str(script), "--repeats", "1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    timed = dict(re.findall(r"^  (\S.*?)\s+([0-9.]+) µs$", proc.stdout, flags=re.M))
+    assert set(timed) == {
+        "adam: numpy (deepmat's reference)",
+        "adam: numexpr, 1 thread",
+        "adam: numexpr, 2 threads",
+        "adam: numba (deepmat.kernels)",
+        "layer: numpy",
+        "layer: numexpr, 1 thread",
+        "layer: numba",
+        "numpy",
+        "numba",
+    }, proc.stdout
+    assert all(float(value) > 0 for value in timed.values())
+
+
+def test_the_streaming_benchmark_runs_on_a_small_file(tmp_path):
+    if not FASHION_DIR.is_dir():
+        pytest.skip(f"{FASHION_DIR} not found: apt-get install -y dataset-fashion-mnist")
+    pytest.importorskip("h5py")
+    out = tmp_path / "streaming.json"
+    command = [
+        sys.executable, str(RUN.parent / "streaming.py"), "--gigabytes", "0.1", "--repeats", "1",
+        "--dir", str(tmp_path), "--json", str(out),
+    ]  # fmt: skip
+    proc = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report = json.loads(out.read_text())
+    sources = {run["source"] for run in report["runs"]}
+    assert sources == {"memory", "npy", "hdf5"}, sources
+    for run in report["runs"]:
+        assert run["samples_per_second"] > 0 and run["peak_rss_bytes"] > run["baseline_rss_bytes"] > 0
+    assert not list(tmp_path.glob("X.*")), "the benchmark deletes its file"

@@ -167,3 +167,32 @@ def test_a_file_of_the_wrong_width_is_refused(tmp_path):
 def test_validation_data_in_memory_works_with_streamed_rows(on_disk):
     _, history = net_and_fit(on_disk, epochs=2, validation_data=(X[:100], y[:100]))
     assert len(history.history["val_accuracy"]) == 2
+
+
+@pytest.mark.parametrize("file_dtype", ["float32", "float64", "uint8"])
+def test_a_memory_map_is_read_from_its_file_at_the_right_place_for_every_view(tmp_path, file_dtype):
+    """The rows come from the file by ``preadv`` (not through the map, whose touched pages
+    would stay resident), at the right byte for a map, a view starting further on and a file
+    of another dtype than the buffer; a view that is not C-contiguous goes through the map."""
+    stored = (rng.random((300, 12)) * 200).astype(file_dtype)
+    np.save(tmp_path / "X.npy", stored)
+    mapped = np.load(tmp_path / "X.npy", mmap_mode="r")
+    for X_view, expected in ((mapped, stored), (mapped[37:], stored[37:]), (mapped[:, ::2], stored[:, ::2])):
+        disk = streaming.DiskRows(X_view)
+        assert (disk.file is not None) == X_view.flags.c_contiguous
+        out = np.full((50, X_view.shape[1]), np.nan, np.float32)
+        disk.read(5, 45, out)
+        np.testing.assert_array_equal(out[:40], expected[5:45].astype(np.float32))
+        assert np.isnan(out[40:]).all()  # nothing written past the rows asked for
+        disk.close()
+        assert disk.file is None
+
+
+def test_a_file_cut_short_under_a_memory_map_is_an_error_that_says_so(tmp_path):
+    np.save(tmp_path / "X.npy", X)
+    mapped = np.load(tmp_path / "X.npy", mmap_mode="r")
+    disk = streaming.DiskRows(mapped)
+    os.truncate(tmp_path / "X.npy", os.path.getsize(tmp_path / "X.npy") - 12 * 4 * 10)
+    with pytest.raises(OSError, match="ended before row 1000: was it truncated"):
+        disk.read(900, 1000, np.empty((100, 12), np.float32))
+    disk.close()
