@@ -196,3 +196,27 @@ def test_a_file_cut_short_under_a_memory_map_is_an_error_that_says_so(tmp_path):
     with pytest.raises(OSError, match="ended before row 1000: was it truncated"):
         disk.read(900, 1000, np.empty((100, 12), np.float32))
     disk.close()
+
+
+def test_chunks_of_an_hdf5_file_are_whole_stored_chunks_and_a_window_keeps_its_bytes(tmp_path):
+    """HDF5 reads a stored chunk whole: our chunks are whole stored chunks (and whole batches)
+    when that costs at most 4× the rows, and a window then holds fewer, so that its bytes stay."""
+    with h5py.File(tmp_path / "X.h5", "w") as f:
+        f.create_dataset("X", data=X, chunks=(96, 12))  # lcm(16, 96) = 96 ≤ 4 × 64
+        f.create_dataset("odd", data=X, chunks=(50, 12))  # lcm(16, 50) = 400 > 4 × 64: unaligned
+    with h5py.File(tmp_path / "X.h5", "r") as f:
+        target = lambda part, m: np.zeros((m, 3), np.float32)  # noqa: E731
+        aligned = streaming.StreamedRows(f["X"], y, target, np.float32, BATCH)
+        assert aligned.chunk_rows == 96 and aligned.chunk_rows % BATCH == 0
+        assert aligned.window_chunks == 2  # round(3 × 64 / 96): a window of 192 rows, as 3 × 64
+        assert all(a % 96 == 0 for a, _ in aligned.chunks)
+        unaligned = streaming.StreamedRows(f["odd"], y, target, np.float32, BATCH)
+        assert unaligned.chunk_rows == 64 and unaligned.window_chunks == 3
+        order = aligned.permutation(np.random.default_rng(0))
+        assert np.array_equal(np.sort(order), np.arange(1000))
+        for window in aligned.windows[:-1]:  # whole windows of 192 rows: no batch straddles two
+            assert window.rows == 192 and window.position % BATCH == 0
+        streamed, _ = net_and_fit(f["X"], shuffle=False)
+        assert streamed.theta.tobytes() == net_and_fit(X, shuffle=False)[0].theta.tobytes()
+        shuffled, history = net_and_fit(f["X"])  # the shuffled plan trains through every window
+        assert len(history) == 3 and np.isfinite(shuffled.theta).all()

@@ -3,16 +3,19 @@
 streams the rows from disk instead of reading them all.
 
 How the rows come in. The rows are cut into *chunks* of consecutive rows (:data:`CHUNK_BYTES`
-or more, a whole number of batches); an epoch takes the chunks in a random order, a
-*window* of :data:`WINDOW_CHUNKS` chunks at a time, and shuffles the rows within each window:
+or more, a whole number of batches — and of an HDF5 data set's stored chunks when that costs
+at most 4× the rows); an epoch takes the chunks in a random order, a *window* of
+:data:`WINDOW_CHUNKS` chunks at a time (fewer when the chunks grew to whole stored ones, so
+that a window keeps its bytes), and shuffles the rows within each window:
 
     epoch order = window 1's rows shuffled, window 2's rows shuffled, …   (chunk-then-within-window)
 
-Each window is read (file order, large contiguous reads), checked to be finite, shuffled and
-turned into target rows by a background thread while the previous window trains, so the disk
-and the matrix products overlap. Batches are then consecutive slices of the window — no copy.
-Resident memory stays bounded: three window buffers (the one training, the next one being
-filled, the raw reads) of :data:`WINDOW_CHUNKS` × :data:`CHUNK_BYTES`, plus the epoch order
+Each window is read (file order, large contiguous reads), checked to be finite and turned
+into target rows by a background thread while the previous window trains, so the disk and the
+matrix products overlap. Each batch's rows are then gathered from the window by the window's
+shuffle into a batch buffer — the one copy ``fit`` makes of rows in memory too.
+Resident memory stays bounded: two window buffers (the one training, the next one being
+filled) of :data:`WINDOW_CHUNKS` × :data:`CHUNK_BYTES`, plus the epoch order
 (8 bytes per row). A memory map's rows are read from its file (``preadv``), not through the map.
 
 Shuffle quality, stated. Within a window the shuffle is uniform: a batch is a uniform random
@@ -174,6 +177,19 @@ class DiskRows:
             self.file = None
 
 
+def aligned_chunk_rows(X: Any, rows: int, batch_size: int) -> int:
+    """``rows`` (a whole number of batches), or for an HDF5 data set stored in chunks of
+    rows, the fewest rows ≥ ``rows`` that are whole batches and whole stored chunks — HDF5
+    reads a stored chunk whole, so a chunk of ours that cut one would read it twice (2.7×
+    the bytes for 384-row chunks over 1024-row stored ones) — unless that needs more than
+    4× the rows (the batches and the stored chunks then stay unaligned)."""
+    stored = getattr(X, "chunks", None)  # h5py: the stored chunk's shape (None: contiguous)
+    if not stored or isinstance(X, np.ndarray):
+        return rows
+    step = math.lcm(batch_size, int(stored[0]))
+    return math.ceil(rows / step) * step if step <= 4 * rows else rows
+
+
 def file_of(X: np.memmap, map_address: int) -> tuple[int, int] | None:
     """The memory map's file opened for reading and the byte position of X's row 0 in it, or
     None when X is not a C-contiguous view of a map whose file can be opened."""
@@ -254,16 +270,20 @@ class StreamedRows:
         self.dtype = np.dtype(dtype)
         row_bytes = n * self.dtype.itemsize
         batches = max(1, math.ceil(chunk_bytes / (row_bytes * batch_size)))
-        self.chunk_rows = min(batches * batch_size, m)
-        self.window_chunks = window_chunks
+        rows = batches * batch_size
+        self.chunk_rows = min(aligned_chunk_rows(X, rows, batch_size), m)
+        # a window holds about WINDOW_CHUNKS × CHUNK_BYTES whatever the chunks became
+        self.window_chunks = max(1, min(window_chunks, round(window_chunks * rows / self.chunk_rows)))
         self.chunks = [(a, min(a + self.chunk_rows, m)) for a in range(0, m, self.chunk_rows)]
         self.windows: list[Window] = []
-        self.window_rows = self.chunk_rows * window_chunks
+        self.window_rows = self.chunk_rows * self.window_chunks
         rows = min(self.window_rows, m)
         self.buffers = [
             (np.empty((rows, n), self.dtype), None) for _ in range(2)
-        ]  # X rows per window, by parity
-        self.staging = np.empty((rows, n), self.dtype)
+        ]  # X rows per window in file order, by parity
+        self.batch_size = batch_size
+        self.X_batch = np.empty((min(batch_size, m), n), self.dtype)  # a shuffled batch's rows
+        self.Y_batch: np.ndarray | None = None
         self.pool: ThreadPoolExecutor | None = None
         self.current: tuple[int, np.ndarray, np.ndarray] | None = None  # (window, X rows, Y rows)
         self.pending: tuple[int, Future] | None = None
@@ -304,13 +324,24 @@ class StreamedRows:
     # -- batches -----------------------------------------------------------------------------
 
     def batch(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
-        """(X rows, target rows) of epoch positions ``[start, stop)``, slices of their window."""
+        """(X rows, target rows) of epoch positions ``[start, stop)``: gathered from their
+        window by its shuffle into the batch buffers (valid until the next batch), or slices
+        of the window when the rows keep the file's order."""
         w = start // self.window_rows
         if self.current is None or self.current[0] != w:
             self.enter(w)
         _, X_rows, Y_rows = self.current
-        offset = self.windows[w].position
-        return X_rows[start - offset : stop - offset], Y_rows[start - offset : stop - offset]
+        window = self.windows[w]
+        a, b = start - window.position, stop - window.position
+        if window.shuffle is None:
+            return X_rows[a:b], Y_rows[a:b]
+        if self.Y_batch is None or self.Y_batch.shape[1] != Y_rows.shape[1]:
+            self.Y_batch = np.empty((self.X_batch.shape[0], Y_rows.shape[1]), self.dtype)
+        rows = window.shuffle[a:b]  # clip: the indices are valid, skip np.take's bounds buffer
+        return (
+            np.take(X_rows, rows, axis=0, out=self.X_batch[: b - a], mode="clip"),
+            np.take(Y_rows, rows, axis=0, out=self.Y_batch[: b - a], mode="clip"),
+        )
 
     def enter(self, w: int) -> None:
         """Make window ``w`` the current one (the prefetched one if it is, else read it now)
@@ -328,15 +359,16 @@ class StreamedRows:
             self.pending = (w + 1, self.pool.submit(self.load, w + 1))
 
     def load(self, w: int) -> tuple[np.ndarray, np.ndarray]:
-        """Read window ``w`` into the buffer of its parity: its chunks in file order into the
-        staging buffer, checked finite, then shuffled into epoch order; its targets likewise."""
+        """Read window ``w`` into the buffers of its parity, in file order (its chunks one
+        after another), checked finite, with its target rows; :meth:`batch` gathers each
+        batch's rows by the window's shuffle, as ``fit`` does for rows in memory."""
         window = self.windows[w]
-        staging = self.staging
+        X_buffer, Y_buffer = self.buffers[w % 2]
         filled = 0
         for a, b in window.chunks:
-            self.disk.read(a, b, staging[filled : filled + b - a])
+            self.disk.read(a, b, X_buffer[filled : filled + b - a])
             filled += b - a
-        raw = staging[:filled]
+        raw = X_buffer[:filled]
         if not all_finite(raw):
             bad = np.argwhere(~np.isfinite(raw))[0]
             row = np.concatenate([np.arange(a, b) for a, b in window.chunks])[bad[0]]
@@ -346,17 +378,11 @@ class StreamedRows:
             )
         y_raw = np.concatenate([np.asarray(self.y[a:b]) for a, b in window.chunks])
         Y_raw = self.target_rows(y_raw, filled)
-        X_buffer, Y_buffer = self.buffers[w % 2]
         if Y_buffer is None or Y_buffer.shape[1] != Y_raw.shape[1]:
             Y_buffer = np.empty((X_buffer.shape[0], Y_raw.shape[1]), self.dtype)
             self.buffers[w % 2] = (X_buffer, Y_buffer)
-        if window.shuffle is None:
-            np.copyto(X_buffer[:filled], raw)
-            np.copyto(Y_buffer[:filled], Y_raw)
-        else:
-            np.take(raw, window.shuffle, axis=0, out=X_buffer[:filled])
-            np.take(Y_raw, window.shuffle, axis=0, out=Y_buffer[:filled])
-        return X_buffer[:filled], Y_buffer[:filled]
+        np.copyto(Y_buffer[:filled], Y_raw)
+        return raw, Y_buffer[:filled]
 
     def wait_pending(self) -> None:
         """Let a read in flight finish (its buffer may be the next one used); its errors are
