@@ -92,7 +92,7 @@ def test_streamed_training_learns_like_in_memory_training(on_disk):
 
 def test_the_reading_thread_ends_with_the_fit(on_disk):
     net_and_fit(on_disk, epochs=1)
-    assert not [t for t in threading.enumerate() if t.name.startswith("deepmat-prefetch")]
+    assert not [t for t in threading.enumerate() if t.name.startswith(("deepmat-prefetch", "deepmat-read"))]
 
 
 class SigintAtBatch(Callback):
@@ -124,7 +124,7 @@ def test_a_value_that_is_not_finite_is_named_by_its_row(tmp_path):
     np.save(tmp_path / "bad.npy", bad)
     with pytest.raises(ValueError, match=r"X must be finite .*row 777 holds nan at column 4"):
         net_and_fit(np.load(tmp_path / "bad.npy", mmap_mode="r"), epochs=1)
-    assert not [t for t in threading.enumerate() if t.name.startswith("deepmat-prefetch")]
+    assert not [t for t in threading.enumerate() if t.name.startswith(("deepmat-prefetch", "deepmat-read"))]
 
 
 def test_float64_rows_too_large_for_float32_are_refused(tmp_path):

@@ -10,7 +10,8 @@ that a window keeps its bytes), and shuffles the rows within each window:
 
     epoch order = window 1's rows shuffled, window 2's rows shuffled, …   (chunk-then-within-window)
 
-Each window is read (file order, large contiguous reads), checked to be finite and turned
+Each window is read (file order, large contiguous reads, a memory map's file with
+:data:`READS_IN_FLIGHT` reads at once), checked to be finite and turned
 into target rows by a background thread while the previous window trains, so the disk and the
 matrix products overlap. Each batch's rows are then gathered from the window by the window's
 shuffle into a batch buffer — the one copy ``fit`` makes of rows in memory too.
@@ -54,6 +55,9 @@ CHUNK_BYTES = 1 << 20
 
 #: chunks per window (rows shuffled together, read ahead together)
 WINDOW_CHUNKS = 16
+
+#: reads of one window's chunks in flight at once (a memory map's file)
+READS_IN_FLIGHT = 4
 
 #: rows validated at once when the targets are checked before training
 TARGET_PIECE_ROWS = 1 << 16
@@ -285,6 +289,7 @@ class StreamedRows:
         self.X_batch = np.empty((min(batch_size, m), n), self.dtype)  # a shuffled batch's rows
         self.Y_batch: np.ndarray | None = None
         self.pool: ThreadPoolExecutor | None = None
+        self.readers: ThreadPoolExecutor | None = None
         self.current: tuple[int, np.ndarray, np.ndarray] | None = None  # (window, X rows, Y rows)
         self.pending: tuple[int, Future] | None = None
         self.n_out: int | None = None
@@ -365,9 +370,22 @@ class StreamedRows:
         window = self.windows[w]
         X_buffer, Y_buffer = self.buffers[w % 2]
         filled = 0
+        places = []
         for a, b in window.chunks:
-            self.disk.read(a, b, X_buffer[filled : filled + b - a])
+            places.append((a, b, filled))
             filled += b - a
+
+        def read(place: tuple[int, int, int]) -> None:
+            a, b, at = place
+            self.disk.read(a, b, X_buffer[at : at + b - a])
+
+        if self.disk.file is not None:  # a file's reads in flight together: the disk serves
+            if self.readers is None:  # them faster (h5py reads one at a time: its lock)
+                self.readers = ThreadPoolExecutor(READS_IN_FLIGHT, thread_name_prefix="deepmat-read")
+            list(self.readers.map(read, places))
+        else:
+            for place in places:
+                read(place)
         raw = X_buffer[:filled]
         if not all_finite(raw):
             bad = np.argwhere(~np.isfinite(raw))[0]
@@ -402,4 +420,7 @@ class StreamedRows:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
+        if self.readers is not None:
+            self.readers.shutdown(wait=True)
+            self.readers = None
         self.disk.close()
