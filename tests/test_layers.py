@@ -639,3 +639,23 @@ def test_network_refuses_layers_without_dense_or_input_dim():
         Network(layers=[Dense(1, "sigmoid")])
     with pytest.raises(TypeError, match=r"deepmat\.layers objects"):
         Network(layers=[Dense(3), "relu", Dense(1, "sigmoid")], input_dim=2)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+def test_g_in_its_own_activation_layer_computes_the_dense_layers_bits(activation, dtype):
+    """Dense(n, g) and Dense(n, "identity") → Activation(g) are one network: with the same
+    arrays they give the same bits (on each kernel set), in training and inference, for a
+    batch small enough for the fused transcendental pass and one beyond it."""
+    fused = Network(layers=[Dense(7, activation), Dense(3, "softmax")], input_dim=5, seed=3, dtype=dtype)
+    split = Network(
+        layers=[Dense(7, "identity"), Activation(activation), Dense(3, "softmax")], input_dim=5, dtype=dtype
+    )
+    split.params = fused.params
+    rng = np.random.default_rng(4)
+    for m in (9, 1000):  # 63 and 7000 values in the first layer's Z
+        X = rng.standard_normal((5, m)).astype(dtype)
+        for training in (True, False):
+            np.testing.assert_array_equal(
+                split.forward_pass(X, training=training), fused.forward_pass(X, training=training)
+            )

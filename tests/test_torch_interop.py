@@ -94,13 +94,8 @@ def assert_same_network(back: Network, net: Network) -> None:
     bn = [layer.num_batches_tracked for layer in net.layers if isinstance(layer, BatchNorm)]
     assert [layer.num_batches_tracked for layer in back.layers if isinstance(layer, BatchNorm)] == bn
     X = inputs(net.layer_dims[0], net.dtype, m=20, seed=2)
-    # the same arrays, computed to the dtype's rounding: torch's Linear + Tanh comes back as
-    # one Dense(…, "tanh"), whose g[l] the fused (Numba) pass computes, where the original's
-    # Activation("tanh") layer used NumPy's tanh — the two round differently in the last bit
-    # (predict: the class labels, or the outputs themselves for an identity output layer)
-    rtol = 1e-13 if net.dtype == np.float64 else 1e-5
-    np.testing.assert_allclose(back.forward(X), net.forward(X), rtol=rtol, atol=rtol / 100)
-    np.testing.assert_allclose(back.predict(X), net.predict(X), rtol=rtol, atol=rtol / 100)
+    np.testing.assert_array_equal(back.forward(X), net.forward(X))
+    np.testing.assert_array_equal(back.predict(X), net.predict(X))
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])

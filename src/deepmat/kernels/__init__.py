@@ -17,7 +17,7 @@ keys each cached function on its own file: after editing ``passes.py``, delete t
 ``forward.py``'s cached pass calls into it (an installed version changes both files at once).
 Exp and tanh are the C library's, one value at a time, slower than NumPy's vectorised ones on
 large arrays: the forward passes of tanh, sigmoid and softmax are fused only for small arrays
-(:data:`deepmat.layers.dense.FUSED_TRANSCENDENTAL_MAX`).
+(:data:`deepmat.layers.base.FUSED_TRANSCENDENTAL_MAX`).
 
 The choice is made once per process: ``DEEPMAT_KERNELS=numpy`` or ``numba`` in the
 environment, read the first time a kernel is needed (``import deepmat`` never imports Numba);

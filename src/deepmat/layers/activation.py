@@ -14,7 +14,7 @@ import numpy as np
 
 from deepmat.activations import get_activation
 from deepmat.i18n import Words
-from deepmat.layers.base import ExplainStep, Layer
+from deepmat.layers.base import ExplainStep, Layer, memory_order
 
 
 class Activation(Layer):
@@ -34,8 +34,10 @@ class Activation(Layer):
 
     def forward(self, A_prev: np.ndarray, training: bool) -> np.ndarray:
         self.Z = A_prev
-        self.A = get_activation(self.activation).forward(A_prev, out=self.scratch("A", A_prev.shape))
-        return self.A
+        A = self.scratch("A", A_prev.shape, memory_order(A_prev))
+        self.activate(A_prev, A)
+        self.A = A
+        return A
 
     def backward(self, dA: np.ndarray, need_dA_prev: bool = True) -> np.ndarray | None:
         return get_activation(self.activation).backward(dA, self.Z, self.A)

@@ -30,6 +30,14 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from deepmat._checks import all_finite
+from deepmat.activations import LEAKY_RELU_SLOPE, get_activation, is_built_in
+from deepmat.kernels import fused
+
+#: the most values a fused forward pass through exp or tanh takes (one batch of 128 samples of
+#: a 10-class softmax is 1280; a hidden layer of 256 units on 128 samples, 32,768, runs on NumPy)
+FUSED_TRANSCENDENTAL_MAX = 4096
+
 
 def z_order(n_out: int, m: int) -> str:
     """The memory order of a Dense layer's Z[l], A[l] and dZ[l] ``(n[l], m)``: column-major
@@ -151,6 +159,56 @@ class Layer:
         if array is None:
             array = self.workspace[key] = np.empty(shape, self.dtype, order=order)
         return array
+
+    def fused_code(
+        self, order: str, *outside: np.ndarray, forward_size: int = 0
+    ) -> tuple[Any, int, bool] | None:
+        """(the Numba kernels, g's code, whether the units lie on rows) for a pass over this
+        layer's arrays of memory ``order`` — when the Numba kernels are in use, have a loop for
+        the layer's g (one of deepmat's own activations, not one registered or replaced), and
+        the arrays from ``outside`` the layer's buffers share its dtype and that order —, else
+        None (the NumPy path). A forward pass of ``forward_size`` values through exp or tanh is fused only
+        up to :data:`FUSED_TRANSCENDENTAL_MAX` values (NumPy's vectorised exp and tanh are
+        faster beyond)."""
+        fast = fused()
+        if fast is None:
+            return None
+        code = fast.ACTIVATION_CODES.get(self.activation)
+        if code is None or not is_built_in(get_activation(self.activation)):
+            return None
+        if forward_size > FUSED_TRANSCENDENTAL_MAX and code in fast.TRANSCENDENTAL:
+            return None
+        rows = order == "C"
+        for array in outside:
+            flags = array.flags
+            if array.dtype != self.dtype or not (flags.c_contiguous if rows else flags.f_contiguous):
+                return None
+        return fast, code, rows
+
+    def activate(
+        self, Z: np.ndarray, A: np.ndarray, b: np.ndarray | None = None, check: bool = False
+    ) -> bool:
+        """A = g(Z + b) for the layer's g, ``b`` ``(n, 1)`` added into Z first (``A`` may be Z);
+        without ``b``, A = g(Z) and Z is left as it is. One fused pass with the Numba kernels
+        (:func:`deepmat.kernels.passes.bias_activation`), else NumPy's. With ``check``, returns
+        whether Z + b is finite — before g, which may hide an infinity (ReLU(−∞) = 0) — (the
+        fused pass tells at no cost, NumPy's path adds one pass); else True.
+
+        Every layer's g runs through here, so a network computes the same bits whether g sits
+        in its Dense layer or in an :class:`Activation` layer after it."""
+        found = self.fused_code(memory_order(Z), Z, A, forward_size=Z.size)
+        if found is None:
+            if b is not None:
+                Z += b
+            finite = all_finite(Z) if check else True
+            get_activation(self.activation).forward(Z, out=A)
+            return finite
+        fast, code, rows = found
+        if b is None:  # the fused pass writes Z + b into Z: here into A, with a bias of zeros
+            np.copyto(A, Z)
+            Z, b = A, np.zeros((A.shape[0], 1), A.dtype)
+        slope = Z.dtype.type(LEAKY_RELU_SLOPE)
+        return fast.bias_activation(Z if rows else Z.T, b[:, 0], A if rows else A.T, code, rows, slope, check)
 
     def grad(self, name: str) -> np.ndarray:
         """The array that holds ∂J/∂``name`` (shape of the parameter), created on first use."""

@@ -13,17 +13,12 @@ from typing import Any, ClassVar
 import numpy as np
 
 from deepmat import functional as F
-from deepmat._checks import all_finite, check_number
-from deepmat.activations import LEAKY_RELU_SLOPE, get_activation, is_built_in
+from deepmat._checks import check_number
+from deepmat.activations import LEAKY_RELU_SLOPE, get_activation
 from deepmat.i18n import Words
 from deepmat.initializers import check_init, draw_weights
-from deepmat.kernels import fused
 from deepmat.layers.activation import ActivationStep
 from deepmat.layers.base import ExplainStep, Layer, memory_order, z_order
-
-#: the most values a fused forward pass through exp or tanh takes (one batch of 128 samples of
-#: a 10-class softmax is 1280; a hidden layer of 256 units on 128 samples, 32,768, runs on NumPy)
-FUSED_TRANSCENDENTAL_MAX = 4096
 
 
 class Dense(Layer):
@@ -118,48 +113,11 @@ class Dense(Layer):
             np.matmul(W, A_prev, out=Z)
         return Z
 
-    def fused_code(
-        self, order: str, *outside: np.ndarray, forward_size: int = 0
-    ) -> tuple[Any, int, bool] | None:
-        """(the Numba kernels, g[l]'s code, whether the units lie on rows) for a pass over this
-        layer's arrays of memory ``order`` — when the Numba kernels are in use, have a loop for
-        g[l] (one of deepmat's own activations, not one registered or replaced), and the arrays
-        from ``outside`` the layer's buffers share its dtype and that order —, else None (the
-        NumPy path). A forward pass of ``forward_size`` values through exp or tanh is fused only
-        up to :data:`FUSED_TRANSCENDENTAL_MAX` values (NumPy's vectorised exp and tanh are
-        faster beyond)."""
-        fast = fused()
-        if fast is None:
-            return None
-        code = fast.ACTIVATION_CODES.get(self.activation)
-        if code is None or not is_built_in(get_activation(self.activation)):
-            return None
-        if forward_size > FUSED_TRANSCENDENTAL_MAX and code in fast.TRANSCENDENTAL:
-            return None
-        rows = order == "C"
-        for array in outside:
-            flags = array.flags
-            if array.dtype != self.dtype or not (flags.c_contiguous if rows else flags.f_contiguous):
-                return None
-        return fast, code, rows
-
     def bias_activation(self, Z: np.ndarray, A: np.ndarray, check: bool = False) -> bool:
-        """Z ← Z + b[l], then A = g[l](Z) (``A`` may be ``Z``; both in :func:`z_order`): one
-        fused pass with the Numba kernels (:func:`deepmat.kernels.passes.bias_activation`),
-        else NumPy's. With ``check``, returns whether Z + b[l] is finite — before g[l], which
-        may hide an infinity (ReLU(−∞) = 0) — (the fused pass tells at no cost, NumPy's path
-        adds one pass); else True."""
-        found = self.fused_code(memory_order(Z), A, forward_size=Z.size)
-        if found is None:
-            Z += self.b
-            finite = all_finite(Z) if check else True
-            get_activation(self.activation).forward(Z, out=A)
-            return finite
-        fast, code, rows = found
-        slope = Z.dtype.type(LEAKY_RELU_SLOPE)
-        return fast.bias_activation(
-            Z if rows else Z.T, self.b[:, 0], A if rows else A.T, code, rows, slope, check
-        )
+        """Z ← Z + b[l], then A = g[l](Z) (``A`` may be ``Z``; both in :func:`z_order`):
+        :meth:`Layer.activate` with the layer's bias. With ``check``, returns whether Z + b[l]
+        is finite; else True."""
+        return self.activate(Z, A, self.b, check)
 
     def forward(self, A_prev: np.ndarray, training: bool) -> np.ndarray:
         """Z[l] = W[l]·A[l-1] + b[l], A[l] = g[l](Z[l]); keeps the cache (A[l-1], W, b, Z, A)."""
