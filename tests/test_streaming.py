@@ -55,6 +55,15 @@ def net_and_fit(data, epochs=3, **kwargs):
     return net, history
 
 
+def test_rows_cast_from_a_float64_file_train_exactly_as_in_memory(tmp_path):
+    """The window's chunks are read in parallel, each cast from float64 to the network's
+    float32 through its own buffer: the rows are those of the file, every epoch."""
+    np.save(tmp_path / "X64.npy", X.astype(np.float64) * 3)
+    in_memory, _ = net_and_fit((X.astype(np.float64) * 3).astype(np.float32), epochs=5, shuffle=False)
+    streamed, _ = net_and_fit(np.load(tmp_path / "X64.npy", mmap_mode="r"), epochs=5, shuffle=False)
+    assert streamed.theta.tobytes() == in_memory.theta.tobytes()
+
+
 def test_in_file_order_it_trains_exactly_as_in_memory(on_disk):
     assert streaming.is_streamed(on_disk)
     in_memory, memory_history = net_and_fit(X, shuffle=False)

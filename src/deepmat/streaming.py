@@ -42,6 +42,7 @@ import math
 import mmap
 import os
 import sys
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -130,7 +131,8 @@ class DiskRows:
         self.map, self.map_address = (None, 0) if self.hdf5 else memory_map_of(X)
         #: (file descriptor, byte position of row 0) for reads by ``preadv``, else None
         self.file = None if self.hdf5 else file_of(X, self.map_address)
-        self.raw: np.ndarray | None = None  # rows of X's dtype, read before a cast
+        #: per reading thread (reads run in parallel), rows of X's dtype read before a cast
+        self.local = threading.local()
 
     def read(self, a: int, b: int, out: np.ndarray) -> None:
         """Rows ``[a, b)`` into ``out[: b - a]`` (a value too large for ``out``'s dtype becomes
@@ -146,10 +148,11 @@ class DiskRows:
             elif self.dtype == out.dtype:
                 self.pread(a, out[: b - a])
             else:
-                if self.raw is None or self.raw.shape[0] < b - a:
-                    self.raw = np.empty((b - a, self.shape[1]), self.dtype)
-                self.pread(a, self.raw[: b - a])
-                np.copyto(out[: b - a], self.raw[: b - a], casting="unsafe")
+                raw = getattr(self.local, "raw", None)
+                if raw is None or raw.shape[0] < b - a:
+                    raw = self.local.raw = np.empty((b - a, self.shape[1]), self.dtype)
+                self.pread(a, raw[: b - a])
+                np.copyto(out[: b - a], raw[: b - a], casting="unsafe")
 
     def pread(self, a: int, rows: np.ndarray) -> None:
         """Rows from row ``a`` on into the C-contiguous ``rows`` of X's dtype, from the file."""
@@ -282,28 +285,24 @@ class StreamedRows:
         self.windows: list[Window] = []
         self.window_rows = self.chunk_rows * self.window_chunks
         rows = min(self.window_rows, m)
-        self.buffers = [
-            (np.empty((rows, n), self.dtype), None) for _ in range(2)
-        ]  # X rows per window in file order, by parity
-        self.batch_size = batch_size
+        self.buffers = [np.empty((rows, n), self.dtype) for _ in range(2)]  # X per window, by parity
         self.X_batch = np.empty((min(batch_size, m), n), self.dtype)  # a shuffled batch's rows
-        self.Y_batch: np.ndarray | None = None
+        self.Y_batch: np.ndarray | None = None  # … and its targets (n[L] is known once checked)
         self.pool: ThreadPoolExecutor | None = None
         self.readers: ThreadPoolExecutor | None = None
         self.current: tuple[int, np.ndarray, np.ndarray] | None = None  # (window, X rows, Y rows)
         self.pending: tuple[int, Future] | None = None
-        self.n_out: int | None = None
 
     # -- before training -------------------------------------------------------------------
 
     def check_targets(self) -> None:
         """Check every target (as ``fit`` does for data in memory) before the first step, a
-        piece at a time; learns n[L] of the target rows."""
+        piece at a time; learns n[L] of the target rows, the width of the batch's targets."""
         m = self.shape[0]
         for a in range(0, m, TARGET_PIECE_ROWS):
             b = min(a + TARGET_PIECE_ROWS, m)
             Y = self.target_rows(self.y[a:b], b - a)
-            self.n_out = Y.shape[1]
+        self.Y_batch = np.empty((self.X_batch.shape[0], Y.shape[1]), self.dtype)
 
     # -- the epoch plan --------------------------------------------------------------------
 
@@ -340,8 +339,6 @@ class StreamedRows:
         a, b = start - window.position, stop - window.position
         if window.shuffle is None:
             return X_rows[a:b], Y_rows[a:b]
-        if self.Y_batch is None or self.Y_batch.shape[1] != Y_rows.shape[1]:
-            self.Y_batch = np.empty((self.X_batch.shape[0], Y_rows.shape[1]), self.dtype)
         rows = window.shuffle[a:b]  # clip: the indices are valid, skip np.take's bounds buffer
         return (
             np.take(X_rows, rows, axis=0, out=self.X_batch[: b - a], mode="clip"),
@@ -368,7 +365,7 @@ class StreamedRows:
         after another), checked finite, with its target rows; :meth:`batch` gathers each
         batch's rows by the window's shuffle, as ``fit`` does for rows in memory."""
         window = self.windows[w]
-        X_buffer, Y_buffer = self.buffers[w % 2]
+        X_buffer = self.buffers[w % 2]
         filled = 0
         places = []
         for a, b in window.chunks:
@@ -395,12 +392,7 @@ class StreamedRows:
                 f"column {bad[1]} (found when its part of the file was read, before it trained)"
             )
         y_raw = np.concatenate([np.asarray(self.y[a:b]) for a, b in window.chunks])
-        Y_raw = self.target_rows(y_raw, filled)
-        if Y_buffer is None or Y_buffer.shape[1] != Y_raw.shape[1]:
-            Y_buffer = np.empty((X_buffer.shape[0], Y_raw.shape[1]), self.dtype)
-            self.buffers[w % 2] = (X_buffer, Y_buffer)
-        np.copyto(Y_buffer[:filled], Y_raw)
-        return raw, Y_buffer[:filled]
+        return raw, self.target_rows(y_raw, filled)  # the window's targets: a new (rows, n[L]) array
 
     def wait_pending(self) -> None:
         """Let a read in flight finish (its buffer may be the next one used); its errors are
